@@ -1,0 +1,12 @@
+# Turns every src/scripts/NAME.lua into `const char script_NAME[]` in one C file.
+file(GLOB scripts ${DIR}/*.lua)
+list(SORT scripts)
+set(out "// Generated from the Lua files in src/scripts by cmake/embed.cmake. Do not edit.\n")
+foreach(path ${scripts})
+  get_filename_component(name ${path} NAME_WE)
+  file(READ ${path} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND out "const char script_${name}[] = {${bytes}0x00};\n")
+endforeach()
+file(WRITE ${OUT}.tmp "${out}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

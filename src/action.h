@@ -1,0 +1,50 @@
+/* action: runs one action of a task (a shell argv, or the noop diagnostic). */
+#ifndef DTS_ACTION_H
+#define DTS_ACTION_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum { ACTION_SUCCEEDED, ACTION_FAILED, ACTION_TIMED_OUT } ActionStatus;
+
+typedef struct ActionResult {
+    ActionStatus status;
+    int exit_code;    /* the exit status, 128+N for signal N, or -1 if it never ran */
+    char *output;     /* the tail of stdout+stderr, valid UTF-8; caller frees */
+    size_t output_len;
+    char error[160];  /* why it failed beyond its exit code, or "" */
+} ActionResult;
+
+typedef struct ActionContext {
+    const char *run_id, *task_id, *scheduled_at;
+    int attempt;
+    long timeout_s;
+    long kill_grace_ms;        /* SIGTERM, then SIGKILL this much later */
+    size_t output_cap;         /* bytes of output kept (the tail) */
+    volatile sig_atomic_t *cancel; /* set to stop the action early (killed) */
+    /* written by action_run: the process group while it runs, else 0. */
+    volatile pid_t *pgid;
+} ActionContext;
+
+/* Runs ACTION (the spec's "action" object) to completion, timeout or
+ * cancellation, and fills *res. Returns 0; the outcome is in res. */
+int action_run(const json_t *action, const ActionContext *ctx, ActionResult *res);
+
+/* Keeps the last CAP bytes of a stream and makes the result valid UTF-8.
+ * Exposed for tests. */
+typedef struct TailBuf {
+    char *buf;
+    size_t cap, len, start; /* a ring: len bytes from start */
+    size_t dropped;         /* bytes that fell off the front */
+} TailBuf;
+
+void tail_init(TailBuf *t, size_t cap);
+void tail_append(TailBuf *t, const char *data, size_t n);
+/* Returns the kept bytes as a new NUL-terminated string with invalid UTF-8
+ * and NUL bytes replaced by U+FFFD; *len gets its length. Frees the ring. */
+char *tail_finish(TailBuf *t, size_t *len);
+
+#endif

@@ -1,0 +1,413 @@
+/* api: the REST API under /api/v1.
+ *
+ * Concurrency: libmicrohttpd's internal thread pool (--threads) handles
+ * requests; each pool thread owns one Redis connection (service_store), so no
+ * lock is shared on the request path. The api keeps no state of its own: every
+ * write is one Lua script, so a request either stores everything or nothing. */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "router.h"
+#include "service.h"
+#include "task.h"
+
+typedef struct Req {
+    const HttpRequest *http;
+    HttpResponse *res;
+    const RouteMatch *m;
+    Store *st;
+    int64_t now;
+} Req;
+
+typedef void (*ApiHandler)(Req *r);
+
+static void problem(Req *r, int status, const char *title, const char *field, const char *detail)
+{
+    json_t *p = json_pack("{s:s,s:s,s:i,s:s}", "type", "about:blank", "title", title, "status",
+                          status, "detail", detail);
+    if (field != NULL)
+        json_object_set_new(p, "field", json_string(field));
+    char *text = json_dumps(p, JSON_COMPACT);
+    http_respond(r->res, status, "application/problem+json", text);
+    free(text);
+    json_decref(p);
+}
+
+/* Answers a store failure with the matching status. */
+static void store_problem(Req *r, int rv)
+{
+    switch (rv) {
+    case STORE_ENOTFOUND:
+        problem(r, 404, "Not Found", NULL, "no task with this id");
+        break;
+    case STORE_ESTALE:
+        problem(r, 412, "Precondition Failed", NULL, "the task has changed; re-read it and retry");
+        break;
+    case STORE_ECONFLICT:
+        problem(r, 409, "Conflict", NULL, store_errstr(r->st));
+        break;
+    default:
+        log_warn("store error", "{s:s,s:s}", "path", r->http->path, "error", store_errstr(r->st));
+        problem(r, 503, "Service Unavailable", NULL, "the task store is unreachable; retry");
+    }
+}
+
+static void reply_json(Req *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    http_respond(r->res, status, "application/json", text);
+    free(text);
+    json_decref(body);
+}
+
+static const char *task_id(Req *r)
+{
+    return r->m->params[0];
+}
+
+/* Accepts JSON bodies; curl's default for -d (form-urlencoded) too, so the
+ * README's one-liners work; anything else is 415. */
+static int body_acceptable(Req *r)
+{
+    const char *ct = http_header(r->http, "Content-Type");
+    if (ct == NULL || strncmp(ct, "application/json", 16) == 0 ||
+        strncmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        return 1;
+    problem(r, 415, "Unsupported Media Type", NULL, "send the body as application/json");
+    return 0;
+}
+
+static TaskSpec *parse_body(Req *r, json_t *json)
+{
+    TaskError err;
+    TaskSpec *spec = json ? task_spec_from_json(json, &err)
+                          : task_spec_parse(r->http->body, r->http->body_len, &err);
+    if (spec == NULL)
+        problem(r, 400, "Bad Request", err.field, err.detail);
+    return spec;
+}
+
+static void respond_task(Req *r, const char *id, int status)
+{
+    json_t *task;
+    int rv = store_task_get(r->st, id, &task, NULL);
+    if (rv != STORE_OK) {
+        store_problem(r, rv);
+        return;
+    }
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%lld\"", (long long)json_integer_value(json_object_get(task, "version")));
+    http_add_header(r->res, "ETag", etag);
+    reply_json(r, status, task);
+}
+
+static void tasks_create(Req *r)
+{
+    if (!body_acceptable(r))
+        return;
+    TaskSpec *spec = parse_body(r, NULL);
+    if (spec == NULL)
+        return;
+    char id[25], location[64];
+    task_new_id(r->now, id);
+    int64_t due = task_first_due(spec, r->now, r->now);
+    int rv = store_task_create(r->st, id, spec, r->now, due, spec->kind == SCHEDULE_NOW);
+    task_spec_free(spec);
+    if (rv != STORE_OK) {
+        store_problem(r, rv);
+        return;
+    }
+    log_info("task created", "{s:s}", "task_id", id);
+    snprintf(location, sizeof location, "/api/v1/tasks/%s", id);
+    http_add_header(r->res, "Location", location);
+    respond_task(r, id, 201);
+}
+
+static void tasks_get(Req *r)
+{
+    respond_task(r, task_id(r), 200);
+}
+
+/* Parses If-Match ("3", "\"3\"", W/ forms refused); -1 when absent, -2 if bad. */
+static int64_t if_match(Req *r)
+{
+    const char *h = http_header(r->http, "If-Match");
+    if (h == NULL || strcmp(h, "*") == 0)
+        return -1;
+    char *end;
+    const char *p = h[0] == '"' ? h + 1 : h;
+    long long v = strtoll(p, &end, 10);
+    if (end == p || v < 1 || (h[0] == '"' ? strcmp(end, "\"") : strcmp(end, "")) != 0)
+        return -2;
+    return v;
+}
+
+/* PUT bodies may carry the read-only fields a GET returned; they are dropped. */
+static int strip_read_only(Req *r, json_t *body)
+{
+    static const char *const ro[] = {"state", "version", "created_at", "updated_at",
+                                     "next_run_at", "last_run", "runs", NULL};
+    json_t *id = json_object_get(body, "id");
+    if (id != NULL && (!json_is_string(id) || strcmp(json_string_value(id), task_id(r)) != 0)) {
+        problem(r, 400, "Bad Request", "id", "does not match the task in the URL");
+        return -1;
+    }
+    json_object_del(body, "id");
+    for (const char *const *f = ro; *f; f++)
+        json_object_del(body, *f);
+    return 0;
+}
+
+static void tasks_replace(Req *r)
+{
+    int64_t expected = if_match(r), version;
+    if (expected == -2) {
+        problem(r, 400, "Bad Request", "If-Match", "must be the task's version, like \"3\"");
+        return;
+    }
+    if (!body_acceptable(r))
+        return;
+    json_error_t jerr;
+    json_t *body = json_loadb(r->http->body, r->http->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (body != NULL && json_is_object(body) && strip_read_only(r, body) != 0) {
+        json_decref(body);
+        return;
+    }
+    TaskSpec *spec = body ? parse_body(r, body) : parse_body(r, NULL);
+    if (spec == NULL)
+        return;
+    int64_t due = task_first_due(spec, r->now, r->now);
+    int rv = store_task_replace(r->st, task_id(r), spec, expected, r->now, due,
+                                spec->kind == SCHEDULE_NOW, &version);
+    task_spec_free(spec);
+    if (rv != STORE_OK)
+        store_problem(r, rv);
+    else
+        respond_task(r, task_id(r), 200);
+}
+
+static void tasks_delete(Req *r)
+{
+    int rv = store_task_delete(r->st, task_id(r), r->now);
+    if (rv != STORE_OK) {
+        store_problem(r, rv);
+        return;
+    }
+    log_info("task deleted", "{s:s}", "task_id", task_id(r));
+    r->res->status = 204;
+}
+
+/* Pause or resume: read, compute the due time, compare-and-set; retried when a
+ * concurrent change moved the version. */
+static void set_state(Req *r, const char *state)
+{
+    int rv = STORE_ESTALE;
+    for (int tries = 0; tries < 5 && rv == STORE_ESTALE; tries++) {
+        json_t *task, *stored;
+        rv = store_task_get(r->st, task_id(r), &task, &stored);
+        if (rv != STORE_OK)
+            break;
+        TaskError err;
+        TaskSpec *spec = task_spec_from_json(json_incref(stored), &err);
+        int64_t version = json_integer_value(json_object_get(task, "version"));
+        int64_t created = 0;
+        clock_parse_rfc3339(json_string_value(json_object_get(task, "created_at")), &created);
+        int64_t due = spec ? task_first_due(spec, r->now, created) : -1;
+        if (spec && spec->kind != SCHEDULE_CRON && json_is_null(json_object_get(task, "next_run_at")))
+            due = -1; /* a one-time task already dispatched stays off the clock */
+        rv = store_task_set_state(r->st, task_id(r), version, state, due, r->now);
+        task_spec_free(spec);
+        json_decref(stored);
+        json_decref(task);
+    }
+    if (rv != STORE_OK)
+        store_problem(r, rv);
+    else
+        respond_task(r, task_id(r), 200);
+}
+
+static void tasks_pause(Req *r)
+{
+    set_state(r, "paused");
+}
+
+static void tasks_resume(Req *r)
+{
+    set_state(r, "active");
+}
+
+static void tasks_trigger(Req *r)
+{
+    int rv = store_task_trigger(r->st, task_id(r), r->now);
+    if (rv != STORE_OK) {
+        store_problem(r, rv);
+        return;
+    }
+    char at[CLOCK_RFC3339_LEN], occ[96];
+    clock_format_rfc3339(r->now, at);
+    snprintf(occ, sizeof occ, "%s:%lld", task_id(r), (long long)r->now);
+    reply_json(r, 202, json_pack("{s:s,s:s,s:s}", "task_id", task_id(r), "occurrence_id", occ,
+                                 "scheduled_at", at));
+}
+
+/* Reads an integer query argument in [lo, hi]; DEF when absent; -1 if bad. */
+static long query_int(Req *r, const char *name, long def, long lo, long hi)
+{
+    const char *v = http_query(r->http, name);
+    if (v == NULL)
+        return def;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < lo || n > hi) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "must be an integer from %ld to %ld", lo, hi);
+        problem(r, 400, "Bad Request", name, detail);
+        return -1;
+    }
+    return n;
+}
+
+static void tasks_list(Req *r)
+{
+    TaskQuery q = {.cursor = http_query(r->http, "cursor"), .state = http_query(r->http, "state"),
+                   .name_prefix = http_query(r->http, "name_prefix")};
+    long limit = query_int(r, "limit", 50, 1, 500);
+    if (limit < 0)
+        return;
+    q.limit = (int)limit;
+    if (q.cursor != NULL && !task_id_valid(q.cursor)) {
+        problem(r, 400, "Bad Request", "cursor", "is not a cursor this API returned");
+        return;
+    }
+    if (q.state != NULL && strcmp(q.state, "active") != 0 && strcmp(q.state, "paused") != 0 &&
+        strcmp(q.state, "completed") != 0) {
+        problem(r, 400, "Bad Request", "state", "must be active, paused or completed");
+        return;
+    }
+    if (q.name_prefix != NULL && strlen(q.name_prefix) > TASK_NAME_MAX * 4) {
+        problem(r, 400, "Bad Request", "name_prefix", "is too long");
+        return;
+    }
+    json_t *items;
+    char next[TASK_ID_MAX + 1];
+    int rv = store_task_list(r->st, &q, &items, next);
+    if (rv != STORE_OK) {
+        store_problem(r, rv);
+        return;
+    }
+    reply_json(r, 200, json_pack("{s:o,s:s?}", "items", items, "next_cursor", next[0] ? next : NULL));
+}
+
+static void runs_list(Req *r)
+{
+    long limit = query_int(r, "limit", 50, 1, 1000);
+    if (limit < 0)
+        return;
+    json_t *task, *items;
+    int rv = store_task_get(r->st, task_id(r), &task, NULL);
+    if (rv == STORE_OK) {
+        json_decref(task);
+        rv = store_runs_list(r->st, task_id(r), (int)limit, &items);
+    }
+    if (rv != STORE_OK)
+        store_problem(r, rv);
+    else
+        reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static const Route routes[] = {
+    {"POST", "/api/v1/tasks", tasks_create, 0, "tasks.create"},
+    {"GET", "/api/v1/tasks", tasks_list, 0, "tasks.list"},
+    {"GET", "/api/v1/tasks/{id}", tasks_get, 0, "tasks.get"},
+    {"PUT", "/api/v1/tasks/{id}", tasks_replace, 0, "tasks.replace"},
+    {"DELETE", "/api/v1/tasks/{id}", tasks_delete, 0, "tasks.delete"},
+    {"POST", "/api/v1/tasks/{id}/pause", tasks_pause, 0, "tasks.pause"},
+    {"POST", "/api/v1/tasks/{id}/resume", tasks_resume, 0, "tasks.resume"},
+    {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, 0, "tasks.trigger"},
+    {"GET", "/api/v1/tasks/{id}/runs", runs_list, 0, "runs.list"},
+};
+
+static void record(const char *route, int status, int64_t started)
+{
+    char labels[128];
+    snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", route, status);
+    metrics_add("dts_http_requests_total", labels, 1);
+    snprintf(labels, sizeof labels, "route=\"%s\"", route);
+    metrics_observe("dts_http_request_seconds", labels, (double)(clock_mono_ms() - started) / 1000.0);
+}
+
+static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
+{
+    int64_t started = clock_mono_ms();
+    RouteMatch m;
+    Req r = {.http = http, .res = res, .m = &m, .now = clock_now_ms()};
+    if (service_probe(http, res))
+        return;
+    int rv = router_match(routes, sizeof routes / sizeof routes[0], http->method, http->path, &m);
+    if (rv == ROUTER_NOT_FOUND) {
+        problem(&r, 404, "Not Found", NULL, "no such resource");
+    } else if (rv == ROUTER_METHOD_NOT_ALLOWED) {
+        problem(&r, 405, "Method Not Allowed", NULL, "this resource does not take that method");
+    } else {
+        r.st = service_store();
+        if (m.nparams > 0 && !task_id_valid(task_id(&r)))
+            problem(&r, 404, "Not Found", NULL, "no task with this id");
+        else
+            ((ApiHandler)m.route->handler)(&r);
+    }
+    record(rv == ROUTER_OK ? m.route->name : "unmatched", res->status, started);
+}
+
+/* Refuses addresses beyond loopback until API tokens exist (DESIGN.md,
+ * "Security posture"). */
+static int loopback_only(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
+           strncmp(listen, "[::1]:", 6) == 0;
+}
+
+int api_main(int argc, char **argv)
+{
+    static ServiceConfig cfg;
+    static const char *listen;
+    static long threads;
+    static const Option opts[] = {
+        {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
+        {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
+        SERVICE_OPTIONS(cfg),
+        {0},
+    };
+    int rv = service_init("api", "Serves the REST API under /api/v1.", opts, argc, argv, &cfg);
+    if (rv != 0)
+        return rv - 1;
+    if (!loopback_only(listen)) {
+        fprintf(stderr, "dts api: refusing to listen on %s without API tokens; use a loopback address\n", listen);
+        return 2;
+    }
+    if (service_wait_redis(service_store()) != 0)
+        return 1;
+    metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
+    metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
+    char err[160];
+    HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
+                     .handler = request_cb};
+    HttpServer *srv = httpd_start(&hc, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "dts api: %s\n", err);
+        return 1;
+    }
+    log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
+    while (!service_stopping)
+        clock_sleep_ms(100);
+    log_info("api stopping", NULL);
+    httpd_stop(srv);
+    service_store_release();
+    return 0;
+}

@@ -1,0 +1,371 @@
+/* executor: the workers. Runs ready occurrences and records their results.
+ *
+ * Concurrency: a bounded pool. The main thread fetches entries with
+ * XREADGROUP over every shard's ready stream while fewer than --concurrency
+ * jobs are held; --concurrency worker threads each run one job at a time
+ * (start script, action, completion script); one keeper thread heartbeats the
+ * held entries, kills actions whose entries were claimed by someone else, and
+ * claims entries idle longer than the recovery timeout (their executor died).
+ * Each thread owns its Redis connection.
+ *
+ * The run state machine (scripts/start.lua, touch.lua, complete.lua):
+ *   fetched (pending, ours) -> started (run record "running") -> completed
+ *   (XACK+XDEL, run record final). Every step first checks that the entry is
+ *   still ours; a stale executor's late result is dropped. An entry idle past
+ *   the recovery timeout is claimed by another executor and runs again as the
+ *   next attempt of the same occurrence. */
+#include "executor.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "service.h"
+
+typedef enum { JOB_QUEUED, JOB_RUNNING } JobState;
+
+typedef struct Job {
+    ReadyEntry e;
+    JobState state;
+    volatile sig_atomic_t cancel;
+    volatile pid_t pgid;
+    struct Job *next;
+} Job;
+
+typedef struct Exec {
+    char self[128];
+    long concurrency, recovery_ms, grace_ms, max_deliveries, output_cap, kill_grace_ms;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    Job *jobs; /* every held job, oldest first */
+    int held, running;
+    int draining; /* stop fetching; workers finish what runs */
+} Exec;
+
+static Exec ex = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
+
+/* Adds fetched entries to the held list (called without the lock). */
+static void jobs_add(ReadyEntry *entries, int n)
+{
+    pthread_mutex_lock(&ex.lock);
+    Job **tail = &ex.jobs;
+    while (*tail)
+        tail = &(*tail)->next;
+    for (int i = 0; i < n; i++) {
+        Job *j = xcalloc(1, sizeof *j);
+        j->e = entries[i];
+        *tail = j;
+        tail = &j->next;
+        ex.held++;
+    }
+    pthread_cond_broadcast(&ex.changed);
+    pthread_mutex_unlock(&ex.lock);
+}
+
+/* Unlinks and frees J; called with the lock held. */
+static void job_drop(Job *j)
+{
+    for (Job **p = &ex.jobs; *p; p = &(*p)->next) {
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    }
+    ex.held--;
+    free(j);
+    pthread_cond_broadcast(&ex.changed);
+}
+
+static const char *status_name(ActionStatus s)
+{
+    return s == ACTION_SUCCEEDED ? "succeeded" : s == ACTION_TIMED_OUT ? "timed_out" : "failed";
+}
+
+static void execute(Store *st, Job *j, int attempt, json_t *spec)
+{
+    char run_id[192], sched[CLOCK_RFC3339_LEN], labels[64];
+    snprintf(run_id, sizeof run_id, "%s:%lld:%d", j->e.task, (long long)j->e.sched_ms, attempt);
+    clock_format_rfc3339(j->e.sched_ms, sched);
+    json_t *timeout = json_object_get(spec, "timeout_s");
+    ActionContext ctx = {.run_id = run_id, .task_id = j->e.task, .scheduled_at = sched,
+                         .attempt = attempt, .timeout_s = timeout ? (long)json_integer_value(timeout) : 3600,
+                         .kill_grace_ms = ex.kill_grace_ms, .output_cap = (size_t)ex.output_cap,
+                         .cancel = &j->cancel, .pgid = &j->pgid};
+    ActionResult ar;
+    log_info("run started", "{s:s,s:s,s:i}", "task_id", j->e.task, "run_id", run_id, "attempt", attempt);
+    action_run(json_object_get(spec, "action"), &ctx, &ar);
+    RunResult rr = {.status = status_name(ar.status), .exit_code = ar.exit_code, .output = ar.output,
+                    .output_len = ar.output_len, .error = ar.error[0] ? ar.error : NULL};
+    int recorded = 0;
+    int64_t retry = 100;
+    while (store_run_complete(st, &j->e, ex.self, run_id, &rr, clock_now_ms(), &recorded) == STORE_EIO) {
+        if (j->cancel)
+            break; /* the keeper saw the entry is no longer ours */
+        clock_sleep_ms(retry);
+        retry = retry < 2000 ? retry * 2 : 2000;
+    }
+    snprintf(labels, sizeof labels, "outcome=\"%s\"", recorded ? rr.status : "dropped");
+    metrics_add("dts_runs_total", labels, 1);
+    log_info(recorded ? "run finished" : "run result dropped: entry no longer ours", "{s:s,s:s,s:s,s:i}",
+             "task_id", j->e.task, "run_id", run_id, "status", rr.status, "exit_code", ar.exit_code);
+    free(ar.output);
+}
+
+/* Starts J (fenced), runs it, completes it. */
+static void work(Store *st, Job *j)
+{
+    StartVerdict verdict = START_STALE;
+    int attempt = 0;
+    json_t *spec = NULL;
+    int64_t now = clock_now_ms();
+    if (store_run_start(st, &j->e, ex.self, now, (int)ex.max_deliveries, &verdict, &attempt, &spec) != STORE_OK) {
+        log_warn("run start failed; the entry will be retried", "{s:s,s:s}", "task_id", j->e.task,
+                 "error", store_errstr(st));
+        return; /* stays pending: recovered after the timeout */
+    }
+    if (verdict == START_RUN && spec != NULL) {
+        metrics_observe("dts_run_lateness_seconds", NULL, (double)(now - j->e.sched_ms) / 1000.0);
+        execute(st, j, attempt, spec);
+    } else if (verdict == START_DEAD) {
+        log_warn("occurrence dead-lettered", "{s:s,s:i}", "task_id", j->e.task, "attempt", attempt);
+    }
+    json_decref(spec);
+}
+
+static void *worker_cb(void *arg)
+{
+    Store *st = service_store();
+    pthread_mutex_lock(&ex.lock);
+    for (;;) {
+        Job *j = ex.jobs;
+        while (j && j->state != JOB_QUEUED)
+            j = j->next;
+        if (j == NULL) {
+            if (ex.draining)
+                break;
+            pthread_cond_wait(&ex.changed, &ex.lock);
+            continue;
+        }
+        j->state = JOB_RUNNING;
+        ex.running++;
+        metrics_set("dts_runs_in_flight", NULL, ex.running);
+        pthread_mutex_unlock(&ex.lock);
+        work(st, j);
+        pthread_mutex_lock(&ex.lock);
+        ex.running--;
+        job_drop(j);
+    }
+    pthread_mutex_unlock(&ex.lock);
+    service_store_release();
+    return NULL;
+}
+
+/* Heartbeats held entries shard by shard; kills runs whose entry was lost. */
+static void keeper_touch(Store *st, int shards)
+{
+    const char **ids = NULL;
+    Job **owners = NULL;
+    int *lost = NULL;
+    for (int sh = 0; sh < shards; sh++) {
+        int n = 0;
+        pthread_mutex_lock(&ex.lock);
+        ids = xrealloc(ids, (size_t)(ex.held + 1) * sizeof *ids);
+        owners = xrealloc(owners, (size_t)(ex.held + 1) * sizeof *owners);
+        for (Job *j = ex.jobs; j; j = j->next)
+            if (j->e.shard == sh)
+                owners[n] = j, ids[n++] = j->e.entry;
+        pthread_mutex_unlock(&ex.lock);
+        if (n == 0)
+            continue;
+        lost = xrealloc(lost, (size_t)n * sizeof *lost);
+        if (store_ready_touch(st, sh, ex.self, ids, n, lost) != STORE_OK)
+            continue;
+        pthread_mutex_lock(&ex.lock);
+        for (int i = 0; i < n; i++) {
+            if (!lost[i])
+                continue;
+            Job *j = ex.jobs; /* still held? the worker may have finished it */
+            while (j && j != owners[i])
+                j = j->next;
+            if (j == NULL)
+                continue;
+            log_warn("entry claimed by another executor; stopping our run", "{s:s}", "task_id", j->e.task);
+            j->cancel = 1;
+            if (j->pgid > 0)
+                kill(-j->pgid, SIGKILL);
+            if (j->state == JOB_QUEUED)
+                job_drop(j);
+        }
+        pthread_mutex_unlock(&ex.lock);
+    }
+    free(ids);
+    free(owners);
+    free(lost);
+}
+
+/* Claims entries whose executor died, while there is room for them. */
+static void keeper_claim(Store *st, int shards, char (*cursors)[40])
+{
+    for (int sh = 0; sh < shards; sh++) {
+        pthread_mutex_lock(&ex.lock);
+        int room = (int)ex.concurrency - ex.held;
+        pthread_mutex_unlock(&ex.lock);
+        if (room <= 0 || ex.draining)
+            return;
+        ReadyEntry *got;
+        int n;
+        if (store_ready_claim(st, sh, ex.self, ex.recovery_ms, room, cursors[sh], &got, &n) == STORE_OK && n > 0) {
+            log_info("recovered entries of a lost executor", "{s:i,s:i}", "shard", sh, "count", n);
+            metrics_add("dts_entries_recovered_total", NULL, n);
+            jobs_add(got, n);
+        }
+        free(got);
+    }
+}
+
+static void *keeper_cb(void *arg)
+{
+    Store *st = service_store();
+    int shards = store_shards(st);
+    char (*cursors)[40] = xcalloc((size_t)shards, sizeof *cursors);
+    for (int sh = 0; sh < shards; sh++)
+        strcpy(cursors[sh], "0-0");
+    long beat = ex.recovery_ms / 4 > 100 ? ex.recovery_ms / 4 : 100;
+    pthread_mutex_lock(&ex.lock);
+    while (!(ex.draining && ex.held == 0)) {
+        pthread_mutex_unlock(&ex.lock);
+        store_executor_alive(st, ex.self, clock_now_ms());
+        keeper_touch(st, shards);
+        keeper_claim(st, shards, cursors);
+        pthread_mutex_lock(&ex.lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += beat / 1000;
+        until.tv_nsec += (beat % 1000) * 1000000;
+        if (until.tv_nsec >= 1000000000)
+            until.tv_sec++, until.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&ex.changed, &ex.lock, &until);
+    }
+    pthread_mutex_unlock(&ex.lock);
+    free(cursors);
+    service_store_release();
+    return NULL;
+}
+
+/* The fetch loop, until SIGTERM. */
+static void fetch(Store *st)
+{
+    int shards = store_shards(st);
+    while (!service_stopping) {
+        pthread_mutex_lock(&ex.lock);
+        int room = (int)ex.concurrency - ex.held;
+        pthread_mutex_unlock(&ex.lock);
+        if (room <= 0) {
+            pthread_mutex_lock(&ex.lock);
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100000000;
+            if (until.tv_nsec >= 1000000000)
+                until.tv_sec++, until.tv_nsec -= 1000000000;
+            pthread_cond_timedwait(&ex.changed, &ex.lock, &until);
+            pthread_mutex_unlock(&ex.lock);
+            continue;
+        }
+        ReadyEntry *got;
+        int n, count = room / shards > 0 ? room / shards : 1;
+        if (store_ready_read(st, ex.self, count, 500, &got, &n) != STORE_OK) {
+            log_warn("read failed; retrying", "{s:s}", "error", store_errstr(st));
+            clock_sleep_ms(200);
+        }
+        if (n > 0)
+            jobs_add(got, n);
+        free(got);
+    }
+}
+
+/* SIGTERM: stop fetching, give back what never started, let runs finish within
+ * the grace period, then kill what is left (its entries are recovered). */
+static void drain(Store *st)
+{
+    pthread_mutex_lock(&ex.lock);
+    ex.draining = 1;
+    for (Job *j = ex.jobs, *next; j; j = next) {
+        next = j->next;
+        if (j->state == JOB_QUEUED) {
+            store_ready_requeue(st, &j->e, ex.self);
+            job_drop(j);
+        }
+    }
+    log_info("draining", "{s:i}", "running", ex.running);
+    int64_t deadline = clock_mono_ms() + ex.grace_ms;
+    while (ex.held > 0 && clock_mono_ms() < deadline) {
+        pthread_mutex_unlock(&ex.lock);
+        clock_sleep_ms(50);
+        pthread_mutex_lock(&ex.lock);
+    }
+    for (Job *j = ex.jobs; j; j = j->next) {
+        j->cancel = 1;
+        if (j->pgid > 0)
+            kill(-j->pgid, SIGKILL);
+    }
+    pthread_cond_broadcast(&ex.changed);
+    pthread_mutex_unlock(&ex.lock);
+}
+
+int executor_main(int argc, char **argv)
+{
+    static ServiceConfig cfg;
+    static const char *listen;
+    static const Option opts[] = {
+        {"listen", OPT_STR, &listen, "", 0, 0, "serve /healthz, /readyz, /metrics here (HOST:PORT)"},
+        {"concurrency", OPT_INT, &ex.concurrency, "16", 1, 4096, "actions run at once"},
+        {"recovery-timeout-ms", OPT_INT, &ex.recovery_ms, "5000", 500, 3600000, "an entry idle this long is taken from its (dead) executor"},
+        {"grace-ms", OPT_INT, &ex.grace_ms, "30000", 0, 3600000, "on SIGTERM, how long running actions may finish"},
+        {"kill-grace-ms", OPT_INT, &ex.kill_grace_ms, "5000", 0, 600000, "after a timeout's SIGTERM, wait this long before SIGKILL"},
+        {"max-deliveries", OPT_INT, &ex.max_deliveries, "5", 1, 1000, "entries delivered more often are dead-lettered"},
+        {"output-cap", OPT_INT, &ex.output_cap, "65536", 256, 16777216, "bytes of output kept per run (the tail)"},
+        SERVICE_OPTIONS(cfg),
+        {0},
+    };
+    int rv = service_init("executor", "Runs ready occurrences and records their results.", opts, argc, argv, &cfg);
+    if (rv != 0)
+        return rv - 1;
+    metrics_declare("dts_runs_total", METRIC_COUNTER, "Runs finished, by outcome.");
+    metrics_declare("dts_run_lateness_seconds", METRIC_HISTOGRAM, "Run start minus scheduled time.");
+    metrics_declare("dts_runs_in_flight", METRIC_GAUGE, "Actions running now.");
+    metrics_declare("dts_entries_recovered_total", METRIC_COUNTER, "Entries claimed from dead executors.");
+    char err[160];
+    HttpServer *probes = service_probe_server(listen, err, sizeof err);
+    if (listen[0] && probes == NULL) {
+        fprintf(stderr, "dts executor: %s\n", err);
+        return 1;
+    }
+    Store *st = service_store();
+    service_instance_id("executor", ex.self, sizeof ex.self);
+    if (service_wait_redis(st) != 0)
+        return 1;
+    while (store_groups_create(st) != STORE_OK && !service_stopping)
+        clock_sleep_ms(500);
+    pthread_t keeper, *workers = xcalloc((size_t)ex.concurrency, sizeof *workers);
+    for (long i = 0; i < ex.concurrency; i++)
+        pthread_create(&workers[i], NULL, worker_cb, NULL);
+    pthread_create(&keeper, NULL, keeper_cb, NULL);
+    log_info("executor started", "{s:s,s:i}", "id", ex.self, "concurrency", (int)ex.concurrency);
+    fetch(st);
+    drain(st);
+    for (long i = 0; i < ex.concurrency; i++)
+        pthread_join(workers[i], NULL);
+    pthread_join(keeper, NULL);
+    free(workers);
+    httpd_stop(probes);
+    service_store_release();
+    log_info("executor stopped", NULL);
+    return 0;
+}

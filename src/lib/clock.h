@@ -1,0 +1,33 @@
+/* clock: wall and monotonic milliseconds, RFC 3339 UTC text, and a skew seam. */
+#ifndef DTS_CLOCK_H
+#define DTS_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLOCK_RFC3339_LEN 32 /* room for "2026-11-26T18:00:00.123Z" and a NUL */
+
+/* Milliseconds since the Unix epoch, plus the test skew (DTS_CLOCK_SKEW_MS). */
+int64_t clock_now_ms(void);
+
+/* Milliseconds on the monotonic clock, for intervals and deadlines. */
+int64_t clock_mono_ms(void);
+
+/* Adds SKEW_MS to every later clock_now_ms(): the seam tests use to jump time. */
+void clock_set_skew_ms(int64_t skew_ms);
+
+/* Writes MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (CLOCK_RFC3339_LEN bytes). */
+void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN]);
+
+/* Parses an RFC 3339 instant with a Z or ±HH:MM offset and optional fraction.
+ * Returns 0 and stores milliseconds in *ms, or -1 on bad text. Pure. */
+int clock_parse_rfc3339(const char *text, int64_t *ms);
+
+/* Sleeps for MS milliseconds (no-op when MS <= 0). */
+void clock_sleep_ms(int64_t ms);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and its inverse. */
+int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d);
+void clock_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+#endif

@@ -1,0 +1,232 @@
+/* httpd: a small HTTP server over libmicrohttpd's thread pool.
+ *
+ * libmicrohttpd calls the access handler several times a request: once with the
+ * headers, once per chunk of body, and once more when the body is complete.
+ * We collect the body (up to max_body), then call the handler once. */
+#include "httpd.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+struct HttpServer {
+    struct MHD_Daemon *daemon;
+    HttpConfig cfg;
+    int port;
+};
+
+typedef struct Pending {
+    char *body;
+    size_t len, cap;
+    int too_large;
+} Pending;
+
+int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
+{
+    const char *colon = strrchr(addr, ':');
+    const char *h = addr;
+    size_t len;
+    if (colon == NULL)
+        return -1;
+    len = (size_t)(colon - addr);
+    if (addr[0] == '[') {
+        if (len < 2 || addr[len - 1] != ']')
+            return -1;
+        h = addr + 1;
+        len -= 2;
+    }
+    if (len >= hostlen)
+        return -1;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535)
+        return -1;
+    *port = (int)p;
+    return 0;
+}
+
+void http_respond(HttpResponse *res, int status, const char *content_type, const char *body)
+{
+    free(res->body);
+    res->status = status;
+    res->content_type = content_type;
+    res->body = xstrdup(body);
+    res->body_len = strlen(body);
+}
+
+void http_add_header(HttpResponse *res, const char *name, const char *value)
+{
+    if (res->nheaders == HTTPD_MAX_HEADERS)
+        return;
+    res->headers[res->nheaders][0] = xstrdup(name);
+    res->headers[res->nheaders][1] = xstrdup(value);
+    res->nheaders++;
+}
+
+const char *http_header(const HttpRequest *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const HttpRequest *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        res->body_len, res->body ? res->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+    if (res->content_type != NULL)
+        MHD_add_response_header(r, "Content-Type", res->content_type);
+    for (int i = 0; i < res->nheaders; i++)
+        MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
+    enum MHD_Result rv = MHD_queue_response(conn, (unsigned)res->status, r);
+    MHD_destroy_response(r);
+    free(res->body);
+    for (int i = 0; i < res->nheaders; i++) {
+        free(res->headers[i][0]);
+        free(res->headers[i][1]);
+    }
+    return rv;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+    HttpResponse res = {0};
+    http_respond(&res, 413, "application/problem+json",
+                 "{\"type\":\"about:blank\",\"title\":\"Payload Too Large\",\"status\":413,"
+                 "\"detail\":\"the request body exceeds the server's limit\"}");
+    return send_response(conn, &res);
+}
+
+static int declared_too_large(struct MHD_Connection *conn, size_t max)
+{
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    return cl != NULL && strtoull(cl, NULL, 10) > max;
+}
+
+static void body_append(Pending *p, const char *data, size_t len, size_t max)
+{
+    if (p->too_large || p->len + len > max) {
+        p->too_large = 1;
+        return;
+    }
+    if (p->len + len + 1 > p->cap) {
+        p->cap = (p->len + len + 1) * 2;
+        p->body = xrealloc(p->body, p->cap);
+    }
+    memcpy(p->body + p->len, data, len);
+    p->len += len;
+    p->body[p->len] = '\0';
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload,
+                                 size_t *upload_size, void **state)
+{
+    HttpServer *srv = cls;
+    Pending *p = *state;
+    if (p == NULL) {
+        if (declared_too_large(conn, srv->cfg.max_body))
+            return too_large(conn);
+        *state = xcalloc(1, sizeof *p);
+        return MHD_YES;
+    }
+    if (*upload_size != 0) {
+        body_append(p, upload, *upload_size, srv->cfg.max_body);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (p->too_large)
+        return too_large(conn);
+    HttpRequest req = {.method = method, .path = url, .body = p->body ? p->body : "",
+                       .body_len = p->len, .conn = conn};
+    HttpResponse res = {.status = 500};
+    srv->cfg.handler(&req, &res, srv->cfg.ud);
+    return send_response(conn, &res);
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **state,
+                         enum MHD_RequestTerminationCode code)
+{
+    Pending *p = *state;
+    if (p != NULL) {
+        free(p->body);
+        free(p);
+        *state = NULL;
+    }
+}
+
+static int make_addr(const char *listen, struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    char host[64];
+    int port;
+    memset(ss, 0, sizeof *ss);
+    if (http_split_hostport(listen, host, sizeof host, &port) != 0) {
+        snprintf(err, errlen, "bad listen address \"%.60s\" (want HOST:PORT)", listen);
+        return -1;
+    }
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+    } else {
+        snprintf(err, errlen, "bad listen host \"%.60s\" (want an IP address)", host);
+        return -1;
+    }
+    return 0;
+}
+
+HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    if (make_addr(cfg->listen, &ss, err, errlen) != 0)
+        return NULL;
+    HttpServer *srv = xcalloc(1, sizeof *srv);
+    srv->cfg = *cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1u,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 1024u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not permitted)", cfg->listen);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : 0;
+    return srv;
+}
+
+int httpd_port(const HttpServer *srv)
+{
+    return srv->port;
+}
+
+void httpd_stop(HttpServer *srv)
+{
+    if (srv == NULL)
+        return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -1,0 +1,62 @@
+/* httpd: a small HTTP server over libmicrohttpd's thread pool. */
+#ifndef DTS_HTTPD_H
+#define DTS_HTTPD_H
+
+#include <stddef.h>
+
+#define HTTPD_MAX_HEADERS 4
+
+typedef struct HttpServer HttpServer;
+
+typedef struct HttpRequest {
+    const char *method;
+    const char *path; /* without the query string */
+    const char *body; /* NUL-terminated; body_len bytes may include NULs */
+    size_t body_len;
+    void *conn; /* private: the MHD connection */
+} HttpRequest;
+
+typedef struct HttpResponse {
+    int status;
+    char *body; /* owned: freed by the server after sending */
+    size_t body_len;
+    const char *content_type;
+    int nheaders;
+    char *headers[HTTPD_MAX_HEADERS][2]; /* owned name/value pairs */
+} HttpResponse;
+
+/* Handles one request; fills *res. Called from pool threads, concurrently. */
+typedef void (*http_handler_cb)(const HttpRequest *req, HttpResponse *res, void *ud);
+
+typedef struct HttpConfig {
+    const char *listen; /* "HOST:PORT", "[::1]:PORT"; port 0 picks a free one */
+    size_t max_body;    /* larger bodies get 413 without reaching the handler */
+    unsigned threads;
+    unsigned max_connections;
+    http_handler_cb handler;
+    void *ud;
+} HttpConfig;
+
+/* Starts serving. Returns NULL and fills err if the address cannot be bound.
+ * The caller stops it with httpd_stop. */
+HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen);
+
+/* The port actually bound (useful with port 0). */
+int httpd_port(const HttpServer *srv);
+
+/* Stops accepting, finishes in-flight requests, frees; NULL is a no-op. */
+void httpd_stop(HttpServer *srv);
+
+/* A request header (case-insensitive name) or query argument, or NULL. */
+const char *http_header(const HttpRequest *req, const char *name);
+const char *http_query(const HttpRequest *req, const char *name);
+
+/* Response helpers: set the status and take a copy of the text as the body. */
+void http_respond(HttpResponse *res, int status, const char *content_type, const char *body);
+/* Adds a header to the response (copies both strings); ignored past the max. */
+void http_add_header(HttpResponse *res, const char *name, const char *value);
+
+/* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
+int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port);
+
+#endif

@@ -1,0 +1,52 @@
+/* dts: one binary, many roles. This file is only the table of them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "cron.h"
+#include "executor.h"
+#include "scheduler.h"
+#include "up.h"
+
+#ifndef DTS_VERSION
+#define DTS_VERSION "0.1.0"
+#endif
+
+typedef struct Role {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} Role;
+
+static const Role roles[] = {
+    {"api", api_main, "serve the REST API under /api/v1"},
+    {"scheduler", scheduler_main, "move due occurrences into the ready streams"},
+    {"executor", executor_main, "run ready occurrences and record their results"},
+    {"up", up_main, "run the whole system locally, with its own redis-server"},
+    {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: dts ROLE [options]   (dts ROLE --help for a role's options)\n\nroles:\n");
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        fprintf(out, "  %-10s %s\n", roles[i].name, roles[i].summary);
+    fprintf(out, "  %-10s %s\n", "version", "print the version");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        printf("dts %s\n", DTS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(argv[1], roles[i].name) == 0)
+            return roles[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "dts: unknown role \"%s\" (see dts --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,223 @@
+/* scheduler: the clock. Moves due occurrences into the ready streams.
+ *
+ * Concurrency: one thread, one Redis connection, no timer per task: due times
+ * live in Redis's sorted sets. Each loop turn (1) every third of the lease TTL,
+ * heartbeats into P:schedulers, sees who is alive and takes or renews leases
+ * on its share of the shards (shard s belongs to the scheduler at index s mod n
+ * in the sorted list of live ones) and releases the rest; (2) reads a batch of
+ * due members of every shard it holds, plus each shard's earliest due time, in
+ * one pipelined round trip; (3) for each batch computes the next fire times in
+ * C and applies them with the dispatch compare-and-set (scripts/dispatch.lua);
+ * (4) sleeps until the earliest due time, at most --idle-ms, so a task added
+ * meanwhile is seen within that bound.
+ *
+ * Leases only save work: the dispatch script is a compare-and-set, so two
+ * schedulers that both believe they own a shard still cannot dispatch an
+ * occurrence twice. A scheduler may die at any instruction; nothing is held
+ * outside Redis. */
+#include "scheduler.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "service.h"
+#include "task.h"
+
+typedef struct Sched {
+    Store *st;
+    char self[128];
+    long lease_ttl_ms, idle_ms, batch, misfire_ms;
+    int nshards;
+    int *held;  /* held[s]: 1 if this scheduler holds shard s */
+    int *owned; /* the held shards, as a list */
+    int nowned;
+    int64_t next_lease_ms;
+    DueItem *items;
+    int *counts;
+} Sched;
+
+/* Which shards this scheduler should hold, given the live schedulers. */
+static void desired_shards(Sched *s, json_t *alive, int *want)
+{
+    size_t n = json_array_size(alive), me = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(json_string_value(json_array_get(alive, i)), s->self) == 0)
+            me = i;
+    for (int sh = 0; sh < s->nshards; sh++)
+        want[sh] = n == 0 || (size_t)sh % n == me;
+}
+
+static void leases_update(Sched *s, int64_t now)
+{
+    json_t *alive;
+    if (store_schedulers_alive(s->st, s->self, now, s->lease_ttl_ms, &alive) != STORE_OK)
+        return;
+    int *want = xcalloc((size_t)s->nshards, sizeof *want);
+    int *list = xcalloc((size_t)s->nshards, sizeof *list);
+    int *got = xcalloc((size_t)s->nshards, sizeof *got);
+    int n = 0;
+    desired_shards(s, alive, want);
+    for (int sh = 0; sh < s->nshards; sh++) {
+        if (want[sh])
+            list[n++] = sh;
+        else if (s->held[sh] && store_lease_release(s->st, sh, s->self) == STORE_OK)
+            s->held[sh] = 0;
+    }
+    if (n > 0 && store_leases_acquire(s->st, list, n, s->self, s->lease_ttl_ms, got) == STORE_OK) {
+        for (int i = 0; i < n; i++) {
+            if (got[i] != s->held[list[i]])
+                log_info(got[i] ? "lease acquired" : "lease lost", "{s:i}", "shard", list[i]);
+            s->held[list[i]] = got[i];
+        }
+    }
+    s->nowned = 0;
+    for (int sh = 0; sh < s->nshards; sh++)
+        if (s->held[sh])
+            s->owned[s->nowned++] = sh;
+    metrics_set("dts_leases_held", NULL, s->nowned);
+    metrics_set("dts_schedulers_alive", NULL, (double)json_array_size(alive));
+    json_decref(alive);
+    free(want);
+    free(list);
+    free(got);
+}
+
+/* The next due time of a recurring item, with the misfire rule: an occurrence
+ * more than misfire_ms overdue is coalesced, resuming from now (run once). */
+static int64_t next_due(Sched *s, const DueItem *it, int64_t now)
+{
+    if (strcmp(it->kind, "cron") != 0)
+        return -1;
+    char err[160];
+    CronExpr *e = cron_parse(it->cron, err, sizeof err);
+    const Tz *tz = tz_get(it->tz[0] ? it->tz : "UTC", err, sizeof err);
+    if (e == NULL || tz == NULL) {
+        log_error("stored schedule no longer parses; task stops", "{s:s,s:s}", "task_id", it->id, "error", err);
+        cron_free(e);
+        return -1;
+    }
+    int64_t next = cron_next(e, tz, it->created_ms, it->due_ms);
+    if (next >= 0 && next <= now - s->misfire_ms)
+        next = cron_next(e, tz, it->created_ms, now);
+    cron_free(e);
+    return next;
+}
+
+/* Dispatches one shard's batch; returns how many occurrences moved. */
+static int dispatch_shard(Sched *s, int shard, DueItem *items, int n, int64_t now)
+{
+    int dispatched = 0;
+    if (store_due_details(s->st, shard, items, n) != STORE_OK)
+        return 0;
+    for (int i = 0; i < n; i++)
+        items[i].next_ms = next_due(s, &items[i], now);
+    if (store_dispatch(s->st, shard, items, n, now, &dispatched) != STORE_OK) {
+        log_warn("dispatch failed", "{s:i,s:s}", "shard", shard, "error", store_errstr(s->st));
+        return 0;
+    }
+    for (int i = 0; i < n; i++)
+        metrics_observe("dts_dispatch_lateness_seconds", NULL, (double)(now - items[i].due_ms) / 1000.0);
+    metrics_add("dts_occurrences_dispatched_total", NULL, dispatched);
+    return dispatched;
+}
+
+/* One pass over the owned shards. Returns the time to sleep before the next. */
+static int64_t dispatch_pass(Sched *s, int64_t now)
+{
+    int64_t earliest;
+    if (s->nowned == 0)
+        return s->idle_ms;
+    if (store_due_fetch(s->st, s->owned, s->nowned, now, (int)s->batch, s->items, s->counts,
+                        &earliest) != STORE_OK) {
+        log_warn("due read failed", "{s:s}", "error", store_errstr(s->st));
+        return s->idle_ms;
+    }
+    int full = 0;
+    for (int i = 0; i < s->nowned; i++) {
+        if (s->counts[i] == 0)
+            continue;
+        dispatch_shard(s, s->owned[i], &s->items[i * s->batch], s->counts[i], now);
+        full |= s->counts[i] == s->batch;
+    }
+    if (full)
+        return 0;
+    int64_t wait = earliest == INT64_MAX ? s->idle_ms : earliest - clock_now_ms();
+    return wait < 0 ? 0 : wait < s->idle_ms ? wait : s->idle_ms;
+}
+
+static void run(Sched *s)
+{
+    while (!service_stopping) {
+        int64_t now = clock_now_ms();
+        if (clock_mono_ms() >= s->next_lease_ms) {
+            leases_update(s, now);
+            s->next_lease_ms = clock_mono_ms() + s->lease_ttl_ms / 3;
+        }
+        int64_t wait = dispatch_pass(s, clock_now_ms());
+        int64_t until_lease = s->next_lease_ms - clock_mono_ms();
+        clock_sleep_ms(wait < until_lease ? wait : until_lease);
+    }
+}
+
+static void shutdown_leases(Sched *s)
+{
+    for (int sh = 0; sh < s->nshards; sh++)
+        if (s->held[sh])
+            store_lease_release(s->st, sh, s->self);
+    store_scheduler_leave(s->st, s->self);
+}
+
+int scheduler_main(int argc, char **argv)
+{
+    static ServiceConfig cfg;
+    static Sched s;
+    static const char *listen;
+    static const Option opts[] = {
+        {"listen", OPT_STR, &listen, "", 0, 0, "serve /healthz, /readyz, /metrics here (HOST:PORT)"},
+        {"lease-ttl-ms", OPT_INT, &s.lease_ttl_ms, "3000", 300, 60000, "shard lease TTL; failover takes about this long"},
+        {"idle-ms", OPT_INT, &s.idle_ms, "50", 1, 1000, "longest sleep between due reads"},
+        {"batch", OPT_INT, &s.batch, "200", 1, STORE_DISPATCH_MAX, "occurrences per dispatch script"},
+        {"misfire-threshold-ms", OPT_INT, &s.misfire_ms, "5000", 0, 86400000, "older overdue recurring occurrences are coalesced into one"},
+        SERVICE_OPTIONS(cfg),
+        {0},
+    };
+    int rv = service_init("scheduler", "Moves due occurrences into the ready streams.", opts, argc, argv, &cfg);
+    if (rv != 0)
+        return rv - 1;
+    metrics_declare("dts_occurrences_dispatched_total", METRIC_COUNTER, "Occurrences moved to the ready streams.");
+    metrics_declare("dts_dispatch_lateness_seconds", METRIC_HISTOGRAM, "Dispatch time minus due time.");
+    metrics_declare("dts_leases_held", METRIC_GAUGE, "Shard leases held by this scheduler.");
+    metrics_declare("dts_schedulers_alive", METRIC_GAUGE, "Live schedulers seen by this one.");
+    char err[160];
+    HttpServer *probes = service_probe_server(listen, err, sizeof err);
+    if (listen[0] && probes == NULL) {
+        fprintf(stderr, "dts scheduler: %s\n", err);
+        return 1;
+    }
+    s.st = service_store();
+    s.nshards = (int)cfg.shards;
+    service_instance_id("scheduler", s.self, sizeof s.self);
+    if (service_wait_redis(s.st) != 0)
+        return 1;
+    s.held = xcalloc((size_t)s.nshards, sizeof *s.held);
+    s.owned = xcalloc((size_t)s.nshards, sizeof *s.owned);
+    s.counts = xcalloc((size_t)s.nshards, sizeof *s.counts);
+    s.items = xcalloc((size_t)(s.nshards * s.batch), sizeof *s.items);
+    log_info("scheduler started", "{s:s}", "id", s.self);
+    run(&s);
+    log_info("scheduler stopping; releasing leases", NULL);
+    shutdown_leases(&s);
+    httpd_stop(probes);
+    free(s.held);
+    free(s.owned);
+    free(s.counts);
+    free(s.items);
+    service_store_release();
+    return 0;
+}

@@ -1,0 +1,43 @@
+-- Completes a run, in one step, only if this executor still owns the entry (a
+-- stale executor's late result is dropped): XACK and XDEL the entry, record the
+-- run's outcome, update the task's last run and counters, complete a one-time
+-- task, trim the run history, and emit an event.
+-- KEYS: 1 ready, 2 task, 3 runs hash, 4 run index, 5 events
+-- ARGV: 1 entry id, 2 group, 3 consumer, 4 run id, 5 status, 6 exit code ('' = none),
+--       7 output, 8 finished_at, 9 error ('' = none), 10 runs kept, 11 now_ms,
+--       12 events maxlen
+-- Returns 1 if recorded, 0 if the entry was no longer ours.
+local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
+if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
+redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+if redis.call('EXISTS', KEYS[2]) == 0 then return 1 end
+local raw = redis.call('HGET', KEYS[3], ARGV[4])
+local run = {id = ARGV[4]}
+if raw then run = cjson.decode(raw) end
+run.status = ARGV[5]
+run.finished_at = ARGV[8]
+run.output = ARGV[7]
+if ARGV[6] ~= '' then run.exit_code = tonumber(ARGV[6]) end
+if ARGV[9] ~= '' then run.error = ARGV[9] end
+redis.call('HSET', KEYS[3], ARGV[4], cjson.encode(run))
+if ARGV[5] == 'succeeded' then
+  redis.call('HINCRBY', KEYS[2], 'runs_succeeded', 1)
+else
+  redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+end
+redis.call('HSET', KEYS[2], 'last_run', cjson.encode({id = ARGV[4], status = ARGV[5],
+  scheduled_at = run.scheduled_at, finished_at = ARGV[8], attempt = run.attempt}))
+local t = redis.call('HMGET', KEYS[2], 'next', 'state')
+if t[1] == '' and t[2] == 'active' then
+  redis.call('HSET', KEYS[2], 'state', 'completed')
+end
+local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[10])
+if excess > 0 then
+  local old = redis.call('ZRANGE', KEYS[4], 0, excess - 1)
+  redis.call('HDEL', KEYS[3], unpack(old))
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
+end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[12], '*', 'type', 'run.finished', 'task',
+  run.task_id or '', 'run', ARGV[4], 'status', ARGV[5], 'at', ARGV[11])
+return 1

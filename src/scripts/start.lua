@@ -1,0 +1,56 @@
+-- Starts a run (DESIGN.md, "Execution"): checks that this executor still owns
+-- the stream entry, then records the run as running. An earlier attempt of the
+-- same occurrence still marked running belonged to an executor that died: it
+-- is closed as failed. An entry delivered too many times is dead-lettered
+-- instead of run, and a deleted task's entry is dropped.
+-- KEYS: 1 ready, 2 task, 3 runs hash, 4 run index, 5 dead, 6 events
+-- ARGV: 1 entry id, 2 group, 3 consumer, 4 task id, 5 sched_ms, 6 base attempt,
+--       7 scheduled_at (RFC 3339), 8 started_at, 9 started_ms, 10 max deliveries,
+--       11 events maxlen, 12 kind
+-- Returns {verdict, attempt, spec}; verdict is run, stale, gone or dead.
+local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
+if #p == 0 or p[1][2] ~= ARGV[3] then return {'stale', 0} end
+local attempt = tonumber(ARGV[6]) + p[1][4] - 1
+local occ = ARGV[4] .. ':' .. ARGV[5]
+local run_id = occ .. ':' .. attempt
+local spec = redis.call('HGET', KEYS[2], 'spec')
+if not spec then
+  redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('XDEL', KEYS[1], ARGV[1])
+  return {'gone', attempt}
+end
+if attempt > 1 then
+  local prev_id = occ .. ':' .. (attempt - 1)
+  local prev = redis.call('HGET', KEYS[3], prev_id)
+  if prev then
+    local r = cjson.decode(prev)
+    if r.status == 'running' then
+      r.status = 'failed'
+      r.error = 'the executor running this attempt was lost'
+      r.finished_at = ARGV[8]
+      redis.call('HSET', KEYS[3], prev_id, cjson.encode(r))
+      redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+    end
+  end
+end
+local run = {id = run_id, task_id = ARGV[4], occurrence_id = occ, scheduled_at = ARGV[7],
+  started_at = ARGV[8], finished_at = cjson.null, status = 'running', attempt = attempt,
+  exit_code = cjson.null, output = '', executor = ARGV[3], kind = ARGV[12],
+  lateness_ms = tonumber(ARGV[9]) - tonumber(ARGV[5])}
+local verdict = 'run'
+if p[1][4] > tonumber(ARGV[10]) then
+  verdict = 'dead'
+  run.status = 'failed'
+  run.finished_at = ARGV[8]
+  run.error = 'delivered ' .. p[1][4] .. ' times without completing; dead-lettered'
+  redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('XDEL', KEYS[1], ARGV[1])
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', 10000, '*', 'task', ARGV[4], 'occurrence', occ,
+    'attempts', attempt, 'error', run.error, 'at', ARGV[9])
+  redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+end
+redis.call('HSET', KEYS[3], run_id, cjson.encode(run))
+redis.call('ZADD', KEYS[4], ARGV[9], run_id)
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'type', 'run.started', 'task', ARGV[4],
+  'run', run_id, 'at', ARGV[9])
+return {verdict, attempt, spec}

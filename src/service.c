@@ -1,0 +1,149 @@
+/* service: what every long-running role shares. */
+#include "service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+
+volatile sig_atomic_t service_stopping;
+static ServiceConfig *service_cfg;
+static _Thread_local Store *thread_store;
+
+static void stop_cb(int sig)
+{
+    service_stopping = 1;
+}
+
+static void signals_install(void)
+{
+    struct sigaction sa = {.sa_handler = stop_cb};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
+                 ServiceConfig *cfg)
+{
+    char err[256];
+    mem_init();
+    int rv = opts_parse(opts, argc, argv, err, sizeof err);
+    if (rv == 1) {
+        opts_usage(stdout, role, summary, opts);
+        return 1;
+    }
+    if (rv != 0) {
+        fprintf(stderr, "dts %s: %s\n", role, err);
+        return 3;
+    }
+    int level = log_level_parse(cfg->log_level);
+    if (level < 0) {
+        fprintf(stderr, "dts %s: --log-level must be debug, info, warn or error\n", role);
+        return 3;
+    }
+    log_init(role, (LogLevel)level);
+    service_cfg = cfg;
+    signals_install();
+    metrics_declare("dts_redis_reconnects_total", METRIC_COUNTER, "Reconnections to Redis.");
+    return 0;
+}
+
+Store *service_store(void)
+{
+    if (thread_store == NULL) {
+        char err[128];
+        StoreConfig sc = {service_cfg->redis, service_cfg->prefix, (int)service_cfg->shards,
+                          (int)service_cfg->runs_kept};
+        thread_store = store_open(&sc, err, sizeof err);
+        if (thread_store == NULL) { /* the URL was checked at start-up */
+            log_error("cannot open store", "{s:s}", "error", err);
+            abort();
+        }
+    }
+    return thread_store;
+}
+
+void service_store_release(void)
+{
+    store_close(thread_store);
+    thread_store = NULL;
+}
+
+int service_wait_redis(Store *st)
+{
+    int64_t delay = 100, logged = 0;
+    for (;;) {
+        int rv = store_check(st);
+        if (rv == STORE_OK)
+            return 0;
+        if (rv == STORE_EMETA) {
+            log_error("refusing to start", "{s:s}", "error", store_errstr(st));
+            return -1;
+        }
+        if (service_stopping)
+            return -1;
+        if (clock_mono_ms() - logged > 5000) {
+            log_warn("waiting for redis", "{s:s}", "error", store_errstr(st));
+            logged = clock_mono_ms();
+        }
+        clock_sleep_ms(delay);
+        delay = delay < 2000 ? delay * 2 : 2000;
+    }
+}
+
+int service_probe(const HttpRequest *req, HttpResponse *res)
+{
+    if (strcmp(req->path, "/healthz") == 0) {
+        http_respond(res, 200, "application/json", "{\"status\":\"ok\"}");
+    } else if (strcmp(req->path, "/readyz") == 0) {
+        Store *st = service_store();
+        int rv = store_check(st);
+        json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
+                                 "redis", rv == STORE_OK ? "ok" : store_errstr(st));
+        char *text = json_dumps(body, JSON_COMPACT);
+        http_respond(res, rv == STORE_OK ? 200 : 503, "application/json", text);
+        free(text);
+        json_decref(body);
+    } else if (strcmp(req->path, "/metrics") == 0) {
+        res->status = 200;
+        res->content_type = "text/plain; version=0.0.4";
+        res->body = metrics_render();
+        res->body_len = strlen(res->body);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static void probe_only_cb(const HttpRequest *req, HttpResponse *res, void *ud)
+{
+    if (!service_probe(req, res))
+        http_respond(res, 404, "application/problem+json",
+                     "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}");
+}
+
+HttpServer *service_probe_server(const char *listen, char *err, size_t errlen)
+{
+    if (listen == NULL || listen[0] == '\0')
+        return NULL;
+    HttpConfig hc = {.listen = listen, .max_body = 1024, .threads = 1, .handler = probe_only_cb};
+    return httpd_start(&hc, err, errlen);
+}
+
+void service_instance_id(const char *role, char *out, size_t len)
+{
+    char host[64] = "host";
+    unsigned short rnd = 0;
+    gethostname(host, sizeof host - 1);
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = 0;
+    snprintf(out, len, "%s-%s-%d-%04x", role, host, (int)getpid(), rnd);
+}

@@ -1,0 +1,56 @@
+/* service: what every long-running role shares: common options, signals, a
+ * per-thread store, and the /healthz, /readyz and /metrics probes. */
+#ifndef DTS_SERVICE_H
+#define DTS_SERVICE_H
+
+#include <signal.h>
+
+#include "httpd.h"
+#include "opts.h"
+#include "store.h"
+
+typedef struct ServiceConfig {
+    const char *redis;
+    const char *prefix;
+    long shards;
+    const char *log_level;
+    long runs_kept;
+} ServiceConfig;
+
+/* The options every role takes, to splice into a role's option table. */
+#define SERVICE_OPTIONS(c)                                                                          \
+    {"redis", OPT_STR, &(c).redis, "redis://127.0.0.1:6379", 0, 0, "Redis URL (redis://[[user]:pass@]host:port[/db] or unix:///path)"}, \
+    {"prefix", OPT_STR, &(c).prefix, "dts", 0, 0, "key prefix in Redis"},                          \
+    {"shards", OPT_INT, &(c).shards, "16", 1, STORE_SHARDS_MAX, "shard count; must agree with Redis"}, \
+    {"runs-kept", OPT_INT, &(c).runs_kept, "100", 1, 10000, "run history kept per task"},            \
+    {"log-level", OPT_STR, &(c).log_level, "info", 0, 0, "debug, info, warn or error"}
+
+/* Set by SIGINT and SIGTERM. */
+extern volatile sig_atomic_t service_stopping;
+
+/* Parses options for ROLE, sets up logging, allocation and signals. Returns 0
+ * to go on, or an exit code + 1 (1 after --help, 3 after a bad option,
+ * having printed the reason). */
+int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
+                 ServiceConfig *cfg);
+
+/* The calling thread's store (made on first use from the service config). */
+Store *service_store(void);
+
+/* Frees the calling thread's store, if any. */
+void service_store_release(void);
+
+/* Checks Redis and the shard agreement, retrying with backoff until it works
+ * or the service is stopping. Returns 0, or -1 on a shard mismatch (fatal). */
+int service_wait_redis(Store *st);
+
+/* Answers /healthz, /readyz and /metrics; returns 1 if REQ was one of them. */
+int service_probe(const HttpRequest *req, HttpResponse *res);
+
+/* Starts a probe-only HTTP server on LISTEN (NULL or "" for none). */
+HttpServer *service_probe_server(const char *listen, char *err, size_t errlen);
+
+/* A process id for leases and consumer names: "host-pid-random". */
+void service_instance_id(const char *role, char *out, size_t len);
+
+#endif

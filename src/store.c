@@ -1,0 +1,217 @@
+/* store: connection, keys, embedded scripts and the shard agreement. */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "store_private.h"
+
+extern const char script_create[], script_replace[], script_set_state[], script_delete[],
+    script_trigger[], script_dispatch[], script_lease[], script_release[], script_start[],
+    script_touch[], script_complete[], script_requeue[];
+
+static const char *const scripts[SCRIPT_COUNT] = {
+    script_create,   script_replace, script_set_state, script_delete,
+    script_trigger,  script_dispatch, script_lease,    script_release,
+    script_start,    script_touch,   script_complete,  script_requeue,
+};
+
+uint32_t store_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *id; id++) {
+        h ^= (unsigned char)*id;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+int store_shard_of(const char *id, int shards)
+{
+    return (int)(store_hash(id) % (uint32_t)shards);
+}
+
+void store_key(char *buf, size_t len, const char *prefix, int shard, const char *name, const char *id)
+{
+    if (id != NULL)
+        snprintf(buf, len, "%s:{%d}:%s:%s", prefix, shard, name, id);
+    else
+        snprintf(buf, len, "%s:{%d}:%s", prefix, shard, name);
+}
+
+void skey(const Store *st, char *buf, int shard, const char *name, const char *id)
+{
+    store_key(buf, KEY_MAX, st->prefix, shard, name, id);
+}
+
+const char *ms_str(char buf[32], int64_t ms)
+{
+    snprintf(buf, 32, "%lld", (long long)ms);
+    return buf;
+}
+
+void args_addn(Args *a, const char *s, size_t len)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 16;
+        a->v = xrealloc(a->v, (size_t)a->cap * sizeof *a->v);
+        a->len = xrealloc(a->len, (size_t)a->cap * sizeof *a->len);
+    }
+    a->v[a->n] = xstrndup(s, len);
+    a->len[a->n++] = len;
+}
+
+void args_add(Args *a, const char *s)
+{
+    args_addn(a, s, strlen(s));
+}
+
+void args_addf(Args *a, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    args_add(a, buf);
+}
+
+void args_free(Args *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    free(a->len);
+    *a = (Args){0};
+}
+
+Store *store_open(const StoreConfig *cfg, char *err, size_t errlen)
+{
+    if (cfg->shards < 1 || cfg->shards > STORE_SHARDS_MAX) {
+        snprintf(err, errlen, "shards must be 1 to %d", STORE_SHARDS_MAX);
+        return NULL;
+    }
+    RConn *rc = rconn_new(cfg->url, err, errlen);
+    if (rc == NULL)
+        return NULL;
+    Store *st = xcalloc(1, sizeof *st);
+    st->rc = rc;
+    st->prefix = xstrdup(cfg->prefix);
+    st->shards = cfg->shards;
+    st->runs_kept = cfg->runs_kept > 0 ? cfg->runs_kept : 100;
+    return st;
+}
+
+void store_close(Store *st)
+{
+    if (st == NULL)
+        return;
+    rconn_free(st->rc);
+    free(st->prefix);
+    free(st);
+}
+
+const char *store_errstr(const Store *st)
+{
+    return st->errstr;
+}
+
+int store_shards(const Store *st)
+{
+    return st->shards;
+}
+
+uint64_t store_reconnects(const Store *st)
+{
+    return st->rc->reconnects;
+}
+
+int store_io_error(Store *st)
+{
+    snprintf(st->errstr, sizeof st->errstr, "%s", st->rc->errstr);
+    return STORE_EIO;
+}
+
+int store_reply_error(Store *st, const redisReply *r)
+{
+    snprintf(st->errstr, sizeof st->errstr, "%.*s", (int)r->len, r->str);
+    if (strncmp(r->str, "ENOTFOUND", 9) == 0)
+        return STORE_ENOTFOUND;
+    if (strncmp(r->str, "ESTALE", 6) == 0)
+        return STORE_ESTALE;
+    if (strncmp(r->str, "ECONFLICT", 9) == 0)
+        return STORE_ECONFLICT;
+    return STORE_EIO;
+}
+
+static int script_load(Store *st, ScriptId s)
+{
+    redisReply *r = rconn_cmd(st->rc, "SCRIPT LOAD %s", scripts[s]);
+    if (r == NULL)
+        return store_io_error(st);
+    int ok = r->type == REDIS_REPLY_STRING && r->len == 40;
+    if (ok)
+        memcpy(st->sha[s], r->str, 41);
+    else
+        snprintf(st->errstr, sizeof st->errstr, "SCRIPT LOAD failed: %.100s", r->str ? r->str : "");
+    freeReplyObject(r);
+    return ok ? STORE_OK : STORE_EIO;
+}
+
+redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
+{
+    for (int tries = 0; tries < 2; tries++) {
+        if (st->sha[s][0] == '\0' && script_load(st, s) != STORE_OK)
+            return NULL;
+        int argc = a->n + 3;
+        const char **argv = xmalloc((size_t)argc * sizeof *argv);
+        size_t *lens = xmalloc((size_t)argc * sizeof *lens);
+        char nk[16];
+        snprintf(nk, sizeof nk, "%d", nkeys);
+        argv[0] = "EVALSHA", lens[0] = 7;
+        argv[1] = st->sha[s], lens[1] = 40;
+        argv[2] = nk, lens[2] = strlen(nk);
+        for (int i = 0; i < a->n; i++)
+            argv[i + 3] = a->v[i], lens[i + 3] = a->len[i];
+        redisReply *r = rconn_argv(st->rc, argc, argv, lens);
+        free(argv);
+        free(lens);
+        if (r == NULL) {
+            store_io_error(st);
+            return NULL;
+        }
+        if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+            freeReplyObject(r);
+            st->sha[s][0] = '\0';
+            continue;
+        }
+        return r;
+    }
+    snprintf(st->errstr, sizeof st->errstr, "script kept disappearing");
+    return NULL;
+}
+
+int store_check(Store *st)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s:meta", st->prefix);
+    redisReply *r = rconn_cmd(st->rc, "HSETNX %s shards %d", key, st->shards);
+    if (r == NULL)
+        return store_io_error(st);
+    freeReplyObject(r);
+    r = rconn_cmd(st->rc, "HGET %s shards", key);
+    if (r == NULL)
+        return store_io_error(st);
+    int theirs = r->type == REDIS_REPLY_STRING ? atoi(r->str) : -1;
+    freeReplyObject(r);
+    if (theirs != st->shards) {
+        snprintf(st->errstr, sizeof st->errstr,
+                 "shard count mismatch: this process uses %d, Redis (%.60s) says %d", st->shards, key,
+                 theirs);
+        return STORE_EMETA;
+    }
+    return STORE_OK;
+}

@@ -1,0 +1,204 @@
+/* store: the one module that speaks Redis for the domain. Key names, Lua
+ * scripts and reply shapes live here, so the data model reads in one place.
+ *
+ * Keys (prefix P, shard N; the {N} hash tag keeps a shard on one cluster node):
+ *   P:meta                hash    shards = S, agreed by every process
+ *   P:{N}:task:ID         hash    spec, name, kind, cron, tz, state, version,
+ *                                 created, updated, next, last_run, counters
+ *   P:{N}:tasks           zset    every task id, score 0, listed by id (ids
+ *                                 start with their creation time, so BYLEX
+ *                                 order is creation order)
+ *   P:{N}:due             zset    task id -> due time in ms
+ *   P:{N}:ready           stream  occurrences to run now; consumer group "exec"
+ *   P:{N}:runs:ID         hash    run id -> run record (JSON)
+ *   P:{N}:runidx:ID       zset    run id -> start time, for newest-first history
+ *   P:{N}:events          stream  capped feed of what happened
+ *   P:{N}:dead            stream  capped dead-letter record
+ *   P:{N}:lease           string  the scheduler owning the shard, with a TTL
+ *   P:schedulers, P:executors  zset  live processes -> last heartbeat ms
+ *
+ * DESIGN.md suggests a capped stream for run history; runs are records that
+ * change (running -> succeeded), which a stream cannot update in place, so
+ * history is a hash plus an index, trimmed by count on every completion.
+ *
+ * A Store is one connection: not thread-safe; use one per thread. */
+#ifndef DTS_STORE_H
+#define DTS_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rconn.h"
+#include "task.h"
+
+#define STORE_GROUP "exec"
+#define STORE_SHARDS_MAX 1024
+#define STORE_DISPATCH_MAX 256 /* items per dispatch script call */
+
+enum {
+    STORE_OK = 0,
+    STORE_EIO = -1,       /* Redis unreachable or a protocol error */
+    STORE_ENOTFOUND = -2, /* no such task */
+    STORE_ESTALE = -3,    /* the version given is not the current one */
+    STORE_ECONFLICT = -4, /* the task's state does not allow it */
+    STORE_EMETA = -5,     /* the shard count disagrees with the one in Redis */
+};
+
+typedef struct Store Store;
+
+typedef struct StoreConfig {
+    const char *url;    /* redis://... */
+    const char *prefix; /* "dts" */
+    int shards;         /* S */
+    int runs_kept;      /* run history per task (count) */
+} StoreConfig;
+
+/* Pure key helpers, for the store itself and for tests. */
+uint32_t store_hash(const char *id);
+int store_shard_of(const char *id, int shards);
+/* Writes "P:{N}:NAME" or "P:{N}:NAME:ID" (ID may be NULL) into buf. */
+void store_key(char *buf, size_t len, const char *prefix, int shard, const char *name, const char *id);
+
+/* Makes a store; connects lazily. NULL with err filled on a bad URL. */
+Store *store_open(const StoreConfig *cfg, char *err, size_t errlen);
+void store_close(Store *st);
+
+/* The last error's text, for logs. */
+const char *store_errstr(const Store *st);
+int store_shards(const Store *st);
+uint64_t store_reconnects(const Store *st);
+
+/* Records S in P:meta if absent and checks it agrees. STORE_OK, STORE_EMETA
+ * (with errstr explaining) or STORE_EIO. Also what /readyz asks. */
+int store_check(Store *st);
+
+/* ---- tasks (api) ---- */
+
+/* Stores a new task with its first due time (-1: never; IMMEDIATE: XADD now). */
+int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
+                      int64_t due_ms, int immediate);
+
+/* Replaces the spec if EXPECTED_VERSION (or -1 for any) is current. *version
+ * gets the new version. STORE_ENOTFOUND, STORE_ESTALE. */
+int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
+                       int64_t now_ms, int64_t due_ms, int immediate, int64_t *version);
+
+/* Reads a task as the API shows it. *out is a new JSON object (caller
+ * decrefs). *spec_out, if not NULL, gets the stored spec (caller decrefs). */
+int store_task_get(Store *st, const char *id, json_t **out, json_t **spec_out);
+
+int store_task_delete(Store *st, const char *id, int64_t now_ms);
+
+/* Pauses ("paused") or resumes ("active") at DUE_MS, if the version matches. */
+int store_task_set_state(Store *st, const char *id, int64_t version, const char *state,
+                         int64_t due_ms, int64_t now_ms);
+
+/* Adds a manual occurrence to the ready stream now. */
+int store_task_trigger(Store *st, const char *id, int64_t now_ms);
+
+typedef struct TaskQuery {
+    int limit;               /* 1..500 */
+    const char *cursor;      /* a task id from a previous page, or NULL */
+    const char *state;       /* filter or NULL */
+    const char *name_prefix; /* filter or NULL */
+} TaskQuery;
+
+/* Lists tasks newest first. *items is a new JSON array; next_cursor gets the
+ * cursor of the next page, or "" at the end. */
+int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
+
+/* A task's runs, newest first, at most LIMIT. *items is a new JSON array. */
+int store_runs_list(Store *st, const char *id, int limit, json_t **items);
+
+/* ---- scheduler ---- */
+
+typedef struct DueItem {
+    char id[TASK_ID_MAX + 1];
+    char due[32];     /* the score exactly as Redis prints it */
+    int64_t due_ms;
+    char version[24]; /* filled by store_due_details */
+    char kind[8], cron[TASK_CRON_MAX + 1], tz[65];
+    int64_t created_ms;
+    int64_t next_ms; /* set by the caller before store_dispatch */
+} DueItem;
+
+/* Heartbeats scheduler SELF and returns the live schedulers' ids, sorted, as a
+ * JSON array (caller decrefs), dropping those silent for longer than TTL_MS. */
+int store_schedulers_alive(Store *st, const char *self, int64_t now_ms, int64_t ttl_ms, json_t **ids);
+/* Drops SELF from the live set (clean exit). */
+void store_scheduler_leave(Store *st, const char *self);
+
+/* Takes or renews shard leases: held[i] is set to 1 for each of the N shards
+ * in SHARDS now held by OWNER. One round trip. */
+int store_leases_acquire(Store *st, const int *shards, int n, const char *owner, int64_t ttl_ms, int *held);
+int store_lease_release(Store *st, int shard, const char *owner);
+
+/* For each of the N shards: up to BATCH members due at or before NOW into
+ * items (counts[i] of them for shards[i], items laid out shard after shard,
+ * BATCH slots each), and the earliest due time left in *earliest_ms (INT64_MAX
+ * if none). One round trip. */
+int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
+                    int *counts, int64_t *earliest_ms);
+
+/* Fills version, kind, cron, tz and created of N items of one shard. */
+int store_due_details(Store *st, int shard, DueItem *items, int n);
+
+/* Runs the dispatch compare-and-set for N items of SHARD; *dispatched gets how
+ * many were moved to the ready stream. */
+int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, int *dispatched);
+
+/* ---- executor ---- */
+
+typedef struct ReadyEntry {
+    int shard;
+    char entry[40];                /* stream entry id */
+    char task[TASK_ID_MAX + 1];
+    int64_t sched_ms;
+    int attempt;                   /* base attempt of the entry */
+    char kind[12];
+} ReadyEntry;
+
+/* Ensures the consumer group exists on every shard's ready stream. */
+int store_groups_create(Store *st);
+
+/* XREADGROUP over every shard's ready stream, at most ~COUNT entries, blocking
+ * up to BLOCK_MS. *out (caller frees) gets *n entries. */
+int store_ready_read(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n);
+
+/* XAUTOCLAIM entries idle longer than MIN_IDLE_MS on one shard, scanning the
+ * pending list from CURSOR ("0-0" to start), which is advanced. */
+int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_idle_ms, int count,
+                      char cursor[40], ReadyEntry **out, int *n);
+
+typedef enum { START_RUN, START_STALE, START_GONE, START_DEAD } StartVerdict;
+
+/* Starts a run of E (see scripts/start.lua). *attempt gets the attempt number
+ * and, for START_RUN, *spec the stored spec (caller decrefs). */
+int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_t now_ms,
+                    int max_deliveries, StartVerdict *verdict, int *attempt, json_t **spec);
+
+/* Heartbeats N in-flight entries of SHARD; lost[i] is set for those no longer
+ * ours. */
+int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries, int n,
+                      int *lost);
+
+typedef struct RunResult {
+    const char *status; /* succeeded, failed, timed_out */
+    int exit_code;      /* < 0: none */
+    const char *output;
+    size_t output_len;
+    const char *error; /* NULL: none */
+} RunResult;
+
+/* Completes run RUN_ID of E, fenced. *recorded is 0 if it was no longer ours. */
+int store_run_complete(Store *st, const ReadyEntry *e, const char *consumer, const char *run_id,
+                       const RunResult *res, int64_t now_ms, int *recorded);
+
+/* Gives a fetched, never-started entry back to its stream. */
+int store_ready_requeue(Store *st, const ReadyEntry *e, const char *consumer);
+
+/* Heartbeats an executor into P:executors. */
+int store_executor_alive(Store *st, const char *self, int64_t now_ms);
+
+#endif

@@ -1,0 +1,64 @@
+/* store_private: what the store's files share and nobody else sees. */
+#ifndef DTS_STORE_PRIVATE_H
+#define DTS_STORE_PRIVATE_H
+
+#include "store.h"
+
+#define KEY_MAX 192
+#define EVENTS_MAXLEN "10000"
+
+typedef enum {
+    SCRIPT_CREATE,
+    SCRIPT_REPLACE,
+    SCRIPT_SET_STATE,
+    SCRIPT_DELETE,
+    SCRIPT_TRIGGER,
+    SCRIPT_DISPATCH,
+    SCRIPT_LEASE,
+    SCRIPT_RELEASE,
+    SCRIPT_START,
+    SCRIPT_TOUCH,
+    SCRIPT_COMPLETE,
+    SCRIPT_REQUEUE,
+    SCRIPT_COUNT
+} ScriptId;
+
+struct Store {
+    RConn *rc;
+    char *prefix;
+    int shards;
+    int runs_kept;
+    char sha[SCRIPT_COUNT][41];
+    char errstr[128];
+};
+
+/* An argument vector under construction: strings are copied into the args. */
+typedef struct Args {
+    int n, cap;
+    char **v;
+    size_t *len;
+} Args;
+
+void args_add(Args *a, const char *s);
+void args_addn(Args *a, const char *s, size_t len);
+void args_addf(Args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void args_free(Args *a);
+
+/* Key of shard N for task ID (ID may be NULL): P:{N}:NAME[:ID]. */
+void skey(const Store *st, char *buf, int shard, const char *name, const char *id);
+
+/* Runs script S with A = keys then args (NKEYS of them keys). Loads the script
+ * on first use and after a Redis restart (NOSCRIPT). Returns the reply (caller
+ * frees) or NULL on I/O error. Error replies are returned as replies. */
+redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a);
+
+/* Maps a script's error reply ("ENOTFOUND ...") to a STORE_E* code. */
+int store_reply_error(Store *st, const redisReply *r);
+
+/* Records an I/O failure's text and returns STORE_EIO. */
+int store_io_error(Store *st);
+
+/* Milliseconds as a decimal string into buf (32 bytes). */
+const char *ms_str(char buf[32], int64_t ms);
+
+#endif

@@ -1,0 +1,189 @@
+/* store_sched: the scheduler's side of the store: liveness, shard leases, due
+ * reads and the dispatch compare-and-set. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "store_private.h"
+
+int store_schedulers_alive(Store *st, const char *self, int64_t now_ms, int64_t ttl_ms, json_t **ids)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s:schedulers", st->prefix);
+    rconn_append(st->rc, "ZADD %s %lld %s", key, (long long)now_ms, self);
+    rconn_append(st->rc, "ZREMRANGEBYSCORE %s -inf %lld", key, (long long)(now_ms - ttl_ms));
+    rconn_append(st->rc, "ZRANGE %s 0 -1", key);
+    redisReply *r[3];
+    for (int i = 0; i < 3; i++)
+        r[i] = rconn_read(st->rc);
+    int rv = r[2] != NULL && r[2]->type == REDIS_REPLY_ARRAY ? STORE_OK : STORE_EIO;
+    if (rv == STORE_OK) {
+        *ids = json_array();
+        for (size_t i = 0; i < r[2]->elements; i++)
+            json_array_append_new(*ids, json_string(r[2]->element[i]->str));
+    }
+    for (int i = 0; i < 3; i++)
+        freeReplyObject(r[i]);
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
+void store_scheduler_leave(Store *st, const char *self)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "%s:schedulers", st->prefix);
+    freeReplyObject(rconn_cmd(st->rc, "ZREM %s %s", key, self));
+}
+
+/* Appends EVALSHA of a loaded script to the pipeline. */
+static int append_eval(Store *st, ScriptId s, int nkeys, Args *a)
+{
+    Args full = {0};
+    args_add(&full, "EVALSHA");
+    args_add(&full, st->sha[s]);
+    args_addf(&full, "%d", nkeys);
+    for (int i = 0; i < a->n; i++)
+        args_addn(&full, a->v[i], a->len[i]);
+    int rv = rconn_append_argv(st->rc, full.n, (const char **)full.v, full.len);
+    args_free(&full);
+    return rv;
+}
+
+int store_leases_acquire(Store *st, const int *shards, int n, const char *owner, int64_t ttl_ms, int *held)
+{
+    /* Load the script once with a plain call, so the pipeline can use EVALSHA. */
+    char k[KEY_MAX], ttl[32];
+    Args a = {0};
+    skey(st, k, shards[0], "lease", NULL);
+    args_add(&a, k);
+    args_add(&a, owner);
+    args_add(&a, ms_str(ttl, ttl_ms));
+    redisReply *first = store_eval(st, SCRIPT_LEASE, 1, &a);
+    args_free(&a);
+    if (first == NULL)
+        return STORE_EIO;
+    held[0] = first->type == REDIS_REPLY_INTEGER && first->integer == 1;
+    freeReplyObject(first);
+    for (int i = 1; i < n; i++) {
+        skey(st, k, shards[i], "lease", NULL);
+        args_add(&a, k);
+        args_add(&a, owner);
+        args_add(&a, ttl);
+        append_eval(st, SCRIPT_LEASE, 1, &a);
+        args_free(&a);
+    }
+    int rv = STORE_OK;
+    for (int i = 1; i < n; i++) {
+        redisReply *r = rconn_read(st->rc);
+        if (r == NULL)
+            rv = STORE_EIO;
+        held[i] = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+        freeReplyObject(r);
+    }
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
+int store_lease_release(Store *st, int shard, const char *owner)
+{
+    char k[KEY_MAX];
+    Args a = {0};
+    skey(st, k, shard, "lease", NULL);
+    args_add(&a, k);
+    args_add(&a, owner);
+    redisReply *r = store_eval(st, SCRIPT_RELEASE, 1, &a);
+    args_free(&a);
+    freeReplyObject(r);
+    return r ? STORE_OK : STORE_EIO;
+}
+
+int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
+                    int *counts, int64_t *earliest_ms)
+{
+    char k[KEY_MAX];
+    for (int i = 0; i < n; i++) {
+        skey(st, k, shards[i], "due", NULL);
+        rconn_append(st->rc, "ZRANGE %s -inf %lld BYSCORE LIMIT 0 %d WITHSCORES", k,
+                     (long long)now_ms, batch);
+        rconn_append(st->rc, "ZRANGE %s 0 0 WITHSCORES", k);
+    }
+    int rv = STORE_OK;
+    *earliest_ms = INT64_MAX;
+    for (int i = 0; i < n; i++) {
+        redisReply *due = rconn_read(st->rc), *first = rconn_read(st->rc);
+        counts[i] = 0;
+        if (due == NULL || first == NULL || due->type != REDIS_REPLY_ARRAY)
+            rv = STORE_EIO;
+        for (size_t j = 0; rv == STORE_OK && j + 1 < due->elements && counts[i] < batch; j += 2) {
+            DueItem *it = &items[i * batch + counts[i]++];
+            memset(it, 0, sizeof *it);
+            snprintf(it->id, sizeof it->id, "%s", due->element[j]->str);
+            snprintf(it->due, sizeof it->due, "%s", due->element[j + 1]->str);
+            it->due_ms = strtoll(it->due, NULL, 10);
+        }
+        if (rv == STORE_OK && first->type == REDIS_REPLY_ARRAY && first->elements == 2) {
+            int64_t e = strtoll(first->element[1]->str, NULL, 10);
+            if (e < *earliest_ms)
+                *earliest_ms = e;
+        }
+        freeReplyObject(due);
+        freeReplyObject(first);
+    }
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
+int store_due_details(Store *st, int shard, DueItem *items, int n)
+{
+    char k[KEY_MAX];
+    for (int i = 0; i < n; i++) {
+        skey(st, k, shard, "task", items[i].id);
+        rconn_append(st->rc, "HMGET %s version kind cron tz created", k);
+    }
+    int rv = STORE_OK;
+    for (int i = 0; i < n; i++) {
+        redisReply *r = rconn_read(st->rc);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+            rv = STORE_EIO;
+        } else {
+            const char *v[5];
+            for (int j = 0; j < 5; j++)
+                v[j] = r->element[j]->str ? r->element[j]->str : "";
+            snprintf(items[i].version, sizeof items[i].version, "%s", v[0]);
+            snprintf(items[i].kind, sizeof items[i].kind, "%s", v[1]);
+            snprintf(items[i].cron, sizeof items[i].cron, "%s", v[2]);
+            snprintf(items[i].tz, sizeof items[i].tz, "%s", v[3]);
+            items[i].created_ms = strtoll(v[4], NULL, 10);
+        }
+        freeReplyObject(r);
+    }
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
+int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, int *dispatched)
+{
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    skey(st, k, shard, "due", NULL);
+    args_add(&a, k);
+    skey(st, k, shard, "ready", NULL);
+    args_add(&a, k);
+    for (int i = 0; i < n; i++) {
+        skey(st, k, shard, "task", items[i].id);
+        args_add(&a, k);
+    }
+    args_add(&a, ms_str(ms, now_ms));
+    for (int i = 0; i < n; i++) {
+        args_add(&a, items[i].id);
+        args_add(&a, items[i].due);
+        args_add(&a, items[i].version);
+        args_add(&a, ms_str(ms, items[i].next_ms));
+    }
+    redisReply *r = store_eval(st, SCRIPT_DISPATCH, n + 2, &a);
+    args_free(&a);
+    if (r == NULL)
+        return STORE_EIO;
+    int rv = r->type == REDIS_REPLY_INTEGER ? STORE_OK : store_reply_error(st, r);
+    *dispatched = rv == STORE_OK ? (int)r->integer : 0;
+    freeReplyObject(r);
+    return rv;
+}

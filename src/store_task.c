@@ -1,0 +1,349 @@
+/* store_task: tasks as the api sees them: create, replace, read, list, delete,
+ * pause and resume, trigger, and run history. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "mem.h"
+#include "store_private.h"
+
+/* Adds the spec-derived fields every write script takes. */
+static void add_spec_args(Args *a, const TaskSpec *spec)
+{
+    char *text = json_dumps(spec->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    args_add(a, text);
+    free(text);
+    args_add(a, spec->name);
+    args_add(a, task_kind_name(spec->kind));
+    args_add(a, spec->cron ? spec->cron : "");
+    args_add(a, spec->timezone ? spec->timezone : "");
+}
+
+/* Runs a script and maps its reply: an integer into *out (may be NULL). */
+static int eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out)
+{
+    redisReply *r = store_eval(st, s, nkeys, a);
+    args_free(a);
+    if (r == NULL)
+        return STORE_EIO;
+    int rv = STORE_OK;
+    if (r->type == REDIS_REPLY_ERROR)
+        rv = store_reply_error(st, r);
+    else if (out != NULL)
+        *out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+    freeReplyObject(r);
+    return rv;
+}
+
+int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
+                      int64_t due_ms, int immediate)
+{
+    int shard = store_shard_of(id, st->shards);
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    const char *names[] = {"task", "tasks", "due", "ready", "events"};
+    for (int i = 0; i < 5; i++) {
+        skey(st, k, shard, names[i], i == 0 ? id : NULL);
+        args_add(&a, k);
+    }
+    args_add(&a, id);
+    add_spec_args(&a, spec);
+    args_add(&a, ms_str(ms, now_ms));
+    args_add(&a, ms_str(ms, due_ms));
+    args_add(&a, immediate ? "1" : "0");
+    args_add(&a, EVENTS_MAXLEN);
+    return eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
+}
+
+int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
+                       int64_t now_ms, int64_t due_ms, int immediate, int64_t *version)
+{
+    int shard = store_shard_of(id, st->shards);
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    const char *names[] = {"task", "due", "ready", "events"};
+    for (int i = 0; i < 4; i++) {
+        skey(st, k, shard, names[i], i == 0 ? id : NULL);
+        args_add(&a, k);
+    }
+    args_add(&a, id);
+    args_add(&a, expected_version < 0 ? "" : ms_str(ms, expected_version));
+    add_spec_args(&a, spec);
+    args_add(&a, ms_str(ms, now_ms));
+    args_add(&a, ms_str(ms, due_ms));
+    args_add(&a, immediate ? "1" : "0");
+    args_add(&a, EVENTS_MAXLEN);
+    long long v = 0;
+    int rv = eval_int(st, SCRIPT_REPLACE, 4, &a, &v);
+    *version = v;
+    return rv;
+}
+
+int store_task_delete(Store *st, const char *id, int64_t now_ms)
+{
+    int shard = store_shard_of(id, st->shards);
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    const char *names[] = {"task", "tasks", "due", "runs", "runidx", "events"};
+    for (int i = 0; i < 6; i++) {
+        skey(st, k, shard, names[i], i == 0 || i == 3 || i == 4 ? id : NULL);
+        args_add(&a, k);
+    }
+    args_add(&a, id);
+    args_add(&a, ms_str(ms, now_ms));
+    args_add(&a, EVENTS_MAXLEN);
+    long long n = 0;
+    int rv = eval_int(st, SCRIPT_DELETE, 6, &a, &n);
+    return rv == STORE_OK && n == 0 ? STORE_ENOTFOUND : rv;
+}
+
+int store_task_set_state(Store *st, const char *id, int64_t version, const char *state,
+                         int64_t due_ms, int64_t now_ms)
+{
+    int shard = store_shard_of(id, st->shards);
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    const char *names[] = {"task", "due", "events"};
+    for (int i = 0; i < 3; i++) {
+        skey(st, k, shard, names[i], i == 0 ? id : NULL);
+        args_add(&a, k);
+    }
+    args_add(&a, id);
+    args_add(&a, ms_str(ms, version));
+    args_add(&a, state);
+    args_add(&a, ms_str(ms, due_ms));
+    args_add(&a, ms_str(ms, now_ms));
+    args_add(&a, EVENTS_MAXLEN);
+    return eval_int(st, SCRIPT_SET_STATE, 3, &a, NULL);
+}
+
+int store_task_trigger(Store *st, const char *id, int64_t now_ms)
+{
+    int shard = store_shard_of(id, st->shards);
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    const char *names[] = {"task", "ready", "events"};
+    for (int i = 0; i < 3; i++) {
+        skey(st, k, shard, names[i], i == 0 ? id : NULL);
+        args_add(&a, k);
+    }
+    args_add(&a, id);
+    args_add(&a, ms_str(ms, now_ms));
+    args_add(&a, EVENTS_MAXLEN);
+    return eval_int(st, SCRIPT_TRIGGER, 3, &a, NULL);
+}
+
+/* ---- reading ---- */
+
+static const char *field(const redisReply *h, const char *name)
+{
+    for (size_t i = 0; i + 1 < h->elements; i += 2)
+        if (strcmp(h->element[i]->str, name) == 0)
+            return h->element[i + 1]->str;
+    return NULL;
+}
+
+static json_t *time_or_null(const char *ms)
+{
+    char buf[CLOCK_RFC3339_LEN];
+    if (ms == NULL || ms[0] == '\0')
+        return json_null();
+    clock_format_rfc3339(strtoll(ms, NULL, 10), buf);
+    return json_string(buf);
+}
+
+static json_t *json_or_null(const char *text)
+{
+    json_t *j = text && text[0] ? json_loads(text, 0, NULL) : NULL;
+    return j ? j : json_null();
+}
+
+/* Builds the API's view of a task from its HGETALL reply. */
+static json_t *task_view(const redisReply *h, json_t **spec_out)
+{
+    json_t *spec = json_or_null(field(h, "spec"));
+    json_t *t = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "id", field(h, "id"), "name",
+                          json_object_get(spec, "name"), "labels",
+                          json_object_get(spec, "labels") ? json_object_get(spec, "labels") : json_object(),
+                          "schedule", json_object_get(spec, "schedule") ? json_object_get(spec, "schedule") : json_null(),
+                          "action", json_object_get(spec, "action"), "timeout_s",
+                          json_object_get(spec, "timeout_s"));
+    json_object_set_new(t, "state", json_string(field(h, "state")));
+    json_object_set_new(t, "version", json_integer(strtoll(field(h, "version"), NULL, 10)));
+    json_object_set_new(t, "created_at", time_or_null(field(h, "created")));
+    json_object_set_new(t, "updated_at", time_or_null(field(h, "updated")));
+    json_object_set_new(t, "next_run_at", time_or_null(field(h, "next")));
+    json_object_set_new(t, "last_run", json_or_null(field(h, "last_run")));
+    json_object_set_new(t, "runs", json_pack("{s:I,s:I}", "succeeded",
+                                             (json_int_t)strtoll(field(h, "runs_succeeded"), NULL, 10),
+                                             "failed", (json_int_t)strtoll(field(h, "runs_failed"), NULL, 10)));
+    if (spec_out != NULL)
+        *spec_out = spec;
+    else
+        json_decref(spec);
+    return t;
+}
+
+static int hash_valid(const redisReply *h)
+{
+    static const char *const need[] = {"id", "spec", "state", "version", "runs_succeeded",
+                                       "runs_failed", NULL};
+    if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements == 0)
+        return 0;
+    for (const char *const *n = need; *n; n++)
+        if (field(h, *n) == NULL)
+            return 0;
+    return 1;
+}
+
+int store_task_get(Store *st, const char *id, json_t **out, json_t **spec_out)
+{
+    char k[KEY_MAX];
+    skey(st, k, store_shard_of(id, st->shards), "task", id);
+    redisReply *r = rconn_cmd(st->rc, "HGETALL %s", k);
+    if (r == NULL)
+        return store_io_error(st);
+    int rv = hash_valid(r) ? STORE_OK : STORE_ENOTFOUND;
+    if (rv == STORE_OK)
+        *out = task_view(r, spec_out);
+    freeReplyObject(r);
+    return rv;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One page of ids across shards, newest first, after CURSOR: up to N ids into
+ * ids (caller frees each). Returns how many, or STORE_EIO. */
+static int list_ids(Store *st, const char *cursor, int n, char **ids)
+{
+    char k[KEY_MAX], start[TASK_ID_MAX + 2], count[16];
+    snprintf(start, sizeof start, cursor ? "(%s" : "+", cursor);
+    snprintf(count, sizeof count, "%d", n);
+    for (int s = 0; s < st->shards; s++) {
+        skey(st, k, s, "tasks", NULL);
+        const char *argv[] = {"ZRANGE", k, start, "-", "BYLEX", "REV", "LIMIT", "0", count};
+        rconn_append_argv(st->rc, 9, argv, NULL);
+    }
+    int total = 0, cap = n * st->shards;
+    char **all = xcalloc((size_t)cap, sizeof *all);
+    int rv = 0;
+    for (int s = 0; s < st->shards; s++) {
+        redisReply *r = rconn_read(st->rc);
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+            rv = STORE_EIO;
+        for (size_t i = 0; rv == 0 && i < r->elements && total < cap; i++)
+            all[total++] = xstrdup(r->element[i]->str);
+        freeReplyObject(r);
+    }
+    qsort(all, (size_t)total, sizeof *all, cmp_desc);
+    int keep = rv == 0 ? (total < n ? total : n) : 0;
+    for (int i = 0; i < total; i++) {
+        if (i < keep)
+            ids[i] = all[i];
+        else
+            free(all[i]);
+    }
+    free(all);
+    return rv == 0 ? keep : store_io_error(st);
+}
+
+static int matches(const redisReply *h, const TaskQuery *q)
+{
+    if (!hash_valid(h))
+        return 0;
+    if (q->state && strcmp(field(h, "state"), q->state) != 0)
+        return 0;
+    const char *name = field(h, "name");
+    return !q->name_prefix || (name && strncmp(name, q->name_prefix, strlen(q->name_prefix)) == 0);
+}
+
+/* Fetches the N tasks in IDS in one pipeline and appends those matching Q. */
+static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *items)
+{
+    char k[KEY_MAX];
+    for (int i = 0; i < n; i++) {
+        skey(st, k, store_shard_of(ids[i], st->shards), "task", ids[i]);
+        rconn_append(st->rc, "HGETALL %s", k);
+    }
+    int rv = STORE_OK;
+    for (int i = 0; i < n; i++) {
+        redisReply *r = rconn_read(st->rc);
+        if (r == NULL)
+            rv = STORE_EIO;
+        else if ((int)json_array_size(items) < q->limit && matches(r, q))
+            json_array_append_new(items, task_view(r, NULL));
+        freeReplyObject(r);
+    }
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
+/* Filters can make pages sparse; scan at most this many ids for one page. */
+#define LIST_SCAN_MAX 5000
+
+int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1])
+{
+    char cursor[TASK_ID_MAX + 1] = "";
+    char **ids = xcalloc((size_t)q->limit, sizeof *ids);
+    int scanned = 0, rv = STORE_OK;
+    if (q->cursor)
+        snprintf(cursor, sizeof cursor, "%s", q->cursor);
+    *items = json_array();
+    next_cursor[0] = '\0';
+    while ((int)json_array_size(*items) < q->limit && scanned < LIST_SCAN_MAX) {
+        int want = q->limit - (int)json_array_size(*items);
+        int n = list_ids(st, cursor[0] ? cursor : NULL, want, ids);
+        if (n < 0) {
+            rv = n;
+            break;
+        }
+        if (n > 0)
+            rv = list_fetch(st, ids, n, q, *items);
+        if (n > 0)
+            snprintf(cursor, sizeof cursor, "%s", ids[n - 1]);
+        for (int i = 0; i < n; i++)
+            free(ids[i]);
+        scanned += n;
+        snprintf(next_cursor, TASK_ID_MAX + 1, "%s", n == want ? cursor : "");
+        if (rv != STORE_OK || n < want)
+            break;
+    }
+    free(ids);
+    if (rv != STORE_OK) {
+        json_decref(*items);
+        *items = NULL;
+    }
+    return rv;
+}
+
+int store_runs_list(Store *st, const char *id, int limit, json_t **items)
+{
+    char idx[KEY_MAX], runs[KEY_MAX];
+    int shard = store_shard_of(id, st->shards);
+    skey(st, idx, shard, "runidx", id);
+    skey(st, runs, shard, "runs", id);
+    redisReply *r = rconn_cmd(st->rc, "ZRANGE %s 0 %d REV", idx, limit - 1);
+    if (r == NULL)
+        return store_io_error(st);
+    *items = json_array();
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+        Args a = {0};
+        args_add(&a, "HMGET");
+        args_add(&a, runs);
+        for (size_t i = 0; i < r->elements; i++)
+            args_add(&a, r->element[i]->str);
+        redisReply *h = rconn_argv(st->rc, a.n, (const char **)a.v, a.len);
+        args_free(&a);
+        for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+            json_t *run = h->element[i]->str ? json_loads(h->element[i]->str, 0, NULL) : NULL;
+            if (run != NULL)
+                json_array_append_new(*items, run);
+        }
+        freeReplyObject(h);
+    }
+    freeReplyObject(r);
+    return STORE_OK;
+}

@@ -1,0 +1,73 @@
+/* task: the task spec clients send, parsed and validated purely (no I/O but
+ * reading the zone database). */
+#ifndef DTS_TASK_H
+#define DTS_TASK_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cron.h"
+#include "tz.h"
+
+#define TASK_NAME_MAX 200     /* characters */
+#define TASK_ID_MAX 64        /* bytes */
+#define TASK_ARGV_MAX 256     /* arguments */
+#define TASK_ARG_MAX 8192     /* bytes per argument */
+#define TASK_ENV_MAX 64       /* variables */
+#define TASK_ENV_VALUE_MAX 8192
+#define TASK_LABELS_MAX 32
+#define TASK_LABEL_MAX 256    /* bytes per key or value */
+#define TASK_PATH_MAX 4096
+#define TASK_CRON_MAX 256
+#define TASK_TIMEOUT_MAX (7 * 24 * 3600)
+#define TASK_BODY_MAX (256 * 1024) /* bytes of request body */
+
+typedef enum { SCHEDULE_NOW, SCHEDULE_AT, SCHEDULE_CRON } ScheduleKind;
+
+typedef struct TaskSpec {
+    /* read-only */
+    json_t *json;          /* the normalized spec: name, labels, schedule, action, timeout_s */
+    const char *name;      /* points into json */
+    ScheduleKind kind;
+    int64_t at_ms;         /* SCHEDULE_AT */
+    const char *cron;      /* SCHEDULE_CRON, points into json */
+    const char *timezone;  /* SCHEDULE_CRON, points into json */
+    /* private */
+    CronExpr *expr;
+    const Tz *tz;
+} TaskSpec;
+
+typedef struct TaskError {
+    char field[64];   /* JSON pointer-ish path of the bad field: "action.command[2]" */
+    char detail[256]; /* one sentence */
+} TaskError;
+
+/* Parses and validates a request body. Returns a spec (free with
+ * task_spec_free), or NULL with *err naming the field. */
+TaskSpec *task_spec_parse(const char *body, size_t len, TaskError *err);
+
+/* Re-parses a spec stored by the store (trusted but re-validated). */
+TaskSpec *task_spec_from_json(json_t *spec, TaskError *err);
+
+void task_spec_free(TaskSpec *spec);
+
+/* The schedule kind as stored: "now", "at" or "cron". */
+const char *task_kind_name(ScheduleKind kind);
+
+/* The first due time of a new or resumed task at NOW_MS: NOW for "now", the
+ * instant (or now, if past) for "at", the next cron fire after now for cron.
+ * anchor_ms is the task's creation time (for @every). -1 if it never fires. */
+int64_t task_first_due(const TaskSpec *spec, int64_t now_ms, int64_t anchor_ms);
+
+/* The next cron fire strictly after AFTER_MS, or -1 (also for one-time tasks). */
+int64_t task_next_due(const TaskSpec *spec, int64_t anchor_ms, int64_t after_ms);
+
+/* Writes a new, time-ordered task id (12 hex digits of milliseconds, then 12
+ * random hex digits) into out, which holds 25 bytes. */
+void task_new_id(int64_t now_ms, char out[25]);
+
+/* 1 if ID is a syntactically acceptable task id ([A-Za-z0-9_-], 1..64). */
+int task_id_valid(const char *id);
+
+#endif

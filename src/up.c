@@ -1,0 +1,225 @@
+/* up: the whole system on one machine, for local use: a redis-server with its
+ * data under --data (AOF on), one api, one scheduler and --executors
+ * executors, each a child process of this one running the same binary.
+ *
+ * Concurrency: one supervisor thread waits for children and restarts any that
+ * die (with a backoff); SIGINT or SIGTERM stops them all: the dts roles first
+ * (executors drain), then redis-server, which flushes its AOF as it exits. */
+#include "up.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "service.h"
+
+#define MAX_CHILDREN 40
+#define MAX_ARGS 24
+
+typedef struct Child {
+    const char *name;
+    char *argv[MAX_ARGS];
+    pid_t pid;
+    int64_t started_ms;
+    int restarts;
+} Child;
+
+static Child children[MAX_CHILDREN];
+static int nchildren;
+
+static int port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static int port_accepts(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
+static int wait_port(int port, int64_t timeout_ms)
+{
+    int64_t until = clock_mono_ms() + timeout_ms;
+    while (!port_accepts(port)) {
+        if (clock_mono_ms() > until || service_stopping)
+            return -1;
+        clock_sleep_ms(50);
+    }
+    return 0;
+}
+
+static Child *child_add(const char *name, ...)
+{
+    Child *c = &children[nchildren++];
+    va_list ap;
+    int i = 0;
+    c->name = name;
+    va_start(ap, name);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL && i < MAX_ARGS - 1;)
+        c->argv[i++] = xstrdup(a);
+    va_end(ap);
+    return c;
+}
+
+static int child_start(Child *c, const char *logdir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.log", logdir, c->name);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the supervisor */
+        FILE *log = freopen(path, "a", stderr);
+        if (log != NULL)
+            dup2(fileno(stderr), 1);
+        signal(SIGINT, SIG_IGN); /* Ctrl-C reaches the group; the supervisor decides */
+        execv(strcmp(c->argv[0], "dts") == 0 ? "/proc/self/exe" : c->argv[0], c->argv);
+        execvp(c->argv[0], c->argv);
+        fprintf(stderr, "cannot run %s: %s\n", c->argv[0], strerror(errno));
+        _exit(127);
+    }
+    c->pid = pid;
+    c->started_ms = clock_mono_ms();
+    return 0;
+}
+
+static void children_stop(int from, int to, int64_t grace_ms)
+{
+    for (int i = from; i < to; i++)
+        if (children[i].pid > 0)
+            kill(children[i].pid, SIGTERM);
+    int64_t until = clock_mono_ms() + grace_ms;
+    for (;;) {
+        int alive = 0;
+        for (int i = from; i < to; i++) {
+            if (children[i].pid > 0 && waitpid(children[i].pid, NULL, WNOHANG) == children[i].pid)
+                children[i].pid = 0;
+            alive += children[i].pid > 0;
+        }
+        if (alive == 0)
+            return;
+        if (clock_mono_ms() > until) {
+            for (int i = from; i < to; i++)
+                if (children[i].pid > 0)
+                    kill(children[i].pid, SIGKILL);
+            until = INT64_MAX;
+        }
+        clock_sleep_ms(20);
+    }
+}
+
+/* Restarts children that exited, with a growing delay for crash loops. */
+static void supervise(const char *logdir)
+{
+    while (!service_stopping) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        for (int i = 0; pid > 0 && i < nchildren; i++) {
+            Child *c = &children[i];
+            if (c->pid != pid)
+                continue;
+            c->pid = 0;
+            int quick = clock_mono_ms() - c->started_ms < 5000;
+            c->restarts = quick ? c->restarts + 1 : 0;
+            log_warn("child exited; restarting", "{s:s,s:i,s:i}", "child", c->name, "status", status,
+                     "restarts", c->restarts);
+            clock_sleep_ms(c->restarts > 5 ? 5000 : 200 * c->restarts);
+            child_start(c, logdir);
+        }
+        if (pid <= 0)
+            clock_sleep_ms(100);
+    }
+}
+
+int up_main(int argc, char **argv)
+{
+    static ServiceConfig cfg;
+    static const char *data, *redis_bin;
+    static long api_port, web_port, redis_port, executors, concurrency;
+    static const Option opts[] = {
+        {"data", OPT_STR, &data, "var", 0, 0, "folder for Redis's data and the logs"},
+        {"api-port", OPT_INT, &api_port, "8321", 1, 65535, "the api's port on 127.0.0.1"},
+        {"web-port", OPT_INT, &web_port, "8320", 1, 65535, "the web UI's port (reserved until the UI lands)"},
+        {"redis-port", OPT_INT, &redis_port, "16379", 1, 65535, "the embedded redis-server's port"},
+        {"redis-server", OPT_STR, &redis_bin, "redis-server", 0, 0, "the redis-server program"},
+        {"executors", OPT_INT, &executors, "2", 1, 32, "executor processes"},
+        {"concurrency", OPT_INT, &concurrency, "16", 1, 4096, "actions each executor runs at once"},
+        SERVICE_OPTIONS(cfg),
+        {0},
+    };
+    int rv = service_init("up", "Runs the whole system locally, with its own redis-server.", opts, argc, argv, &cfg);
+    if (rv != 0)
+        return rv - 1;
+    char dir[512], logdir[512], rdir[512], url[64], port[16], shards[16], listen[32], conc[16];
+    snprintf(dir, sizeof dir, "%s", data);
+    snprintf(rdir, sizeof rdir, "%s/redis", dir);
+    snprintf(logdir, sizeof logdir, "%s/logs", dir);
+    mkdir(dir, 0755);
+    mkdir(rdir, 0755);
+    mkdir(logdir, 0755);
+    if (!port_free((int)redis_port) || !port_free((int)api_port)) {
+        fprintf(stderr, "dts up: port %ld or %ld is in use (another dts up?); choose others with --redis-port and --api-port\n",
+                redis_port, api_port);
+        return 1;
+    }
+    snprintf(port, sizeof port, "%ld", redis_port);
+    snprintf(url, sizeof url, "redis://127.0.0.1:%ld", redis_port);
+    snprintf(shards, sizeof shards, "%ld", cfg.shards);
+    snprintf(listen, sizeof listen, "127.0.0.1:%ld", api_port);
+    snprintf(conc, sizeof conc, "%ld", concurrency);
+    Child *redis = child_add("redis", redis_bin, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
+                             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+                             "--daemonize", "no", "--protected-mode", "yes", NULL);
+    if (child_start(redis, logdir) != 0 || wait_port((int)redis_port, 10000) != 0) {
+        fprintf(stderr, "dts up: redis-server did not start; see %s/redis.log\n", logdir);
+        children_stop(0, nchildren, 2000);
+        return 1;
+    }
+    child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards, NULL);
+    child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, NULL);
+    for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
+        char *name = xmalloc(32);
+        snprintf(name, 32, "executor-%ld", i + 1);
+        child_add(name, "dts", "executor", "--redis", url, "--shards", shards, "--concurrency",
+                  conc, "--grace-ms", "10000", NULL);
+    }
+    for (int i = 1; i < nchildren; i++)
+        child_start(&children[i], logdir);
+    if (wait_port((int)api_port, 15000) == 0)
+        printf("dts is up.\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n  Redis: %s (data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
+               api_port, url, rdir, logdir);
+    else
+        fprintf(stderr, "dts up: the api did not come up; see %s/api.log\n", logdir);
+    fflush(stdout);
+    supervise(logdir);
+    log_info("stopping", NULL);
+    children_stop(1, nchildren, 15000);
+    children_stop(0, 1, 10000);
+    printf("dts stopped.\n");
+    return 0;
+}
