@@ -8,6 +8,11 @@
 #include "mem.h"
 #include "store_private.h"
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int store_schedulers_alive(Store *st, const char *self, int64_t now_ms, int64_t ttl_ms, json_t **ids)
 {
     char key[KEY_MAX];
@@ -20,9 +25,17 @@ int store_schedulers_alive(Store *st, const char *self, int64_t now_ms, int64_t 
         r[i] = rconn_read(st->rc);
     int rv = r[2] != NULL && r[2]->type == REDIS_REPLY_ARRAY ? STORE_OK : STORE_EIO;
     if (rv == STORE_OK) {
+        /* The set is ordered by heartbeat time, which changes every beat: every
+         * scheduler must see the same order, so sort by id. */
+        size_t n = r[2]->elements;
+        const char **names = xcalloc(n ? n : 1, sizeof *names);
+        for (size_t i = 0; i < n; i++)
+            names[i] = r[2]->element[i]->str;
+        qsort(names, n, sizeof *names, cmp_str);
         *ids = json_array();
-        for (size_t i = 0; i < r[2]->elements; i++)
-            json_array_append_new(*ids, json_string(r[2]->element[i]->str));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(*ids, json_string(names[i]));
+        free(names);
     }
     for (int i = 0; i < 3; i++)
         freeReplyObject(r[i]);

@@ -1,0 +1,249 @@
+"""dtstest: the integration harness. It starts a private redis-server on a free
+loopback port in a temporary folder and the real dts binary, talks HTTP to it,
+and waits on conditions (never on bare sleeps). Standard library only."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+DTS = os.environ.get("DTS_BIN", os.path.join(os.path.dirname(__file__), "../../build/dts"))
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    """A free loopback port (never 6379: the OS picks from the ephemeral range)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
+    """Polls COND until it returns a truthy value, which is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Redis:
+    """A private redis-server, spoken to with redis-cli-free RESP over a socket."""
+
+    def __init__(self, tmp, appendfsync=None):
+        self.port = free_port()
+        self.dir = os.path.join(tmp, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--daemonize", "no", "--logfile", os.path.join(tmp, "redis.log")]
+        if appendfsync:
+            args += ["--appendonly", "yes", "--appendfsync", appendfsync]
+        else:
+            args += ["--appendonly", "no"]
+        self.args = args
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self._ping, what="redis-server to answer")
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _ping(self):
+        try:
+            return self.cmd("PING") == "PONG"
+        except OSError:
+            return False
+
+    def cmd(self, *args):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            out = b"*%d\r\n" % len(args)
+            for a in args:
+                a = str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            return _read_reply(s.makefile("rb"))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _read_reply(f):
+    line = f.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_reply(f) for _ in range(n)]
+    raise RuntimeError(f"bad reply {line!r}")
+
+
+class Proc:
+    """One dts process; its log (JSON lines) goes to a file in the test folder."""
+
+    def __init__(self, tmp, name, args, env=None):
+        self.name = name
+        self.log_path = os.path.join(tmp, f"{name}.log")
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([DTS] + args, stdout=self.log, stderr=self.log,
+                                     env=dict(os.environ, **(env or {})))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class Http:
+    def __init__(self, base):
+        self.base = base
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        h = {"Content-Type": "application/json"} if data is not None else {}
+        h.update(headers or {})
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                text = r.read().decode()
+                return r.status, (json.loads(text) if text else None), dict(r.headers)
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            try:
+                payload = json.loads(text) if text else None
+            except ValueError:
+                payload = text
+            return e.code, payload, dict(e.headers)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+
+class DtsCase(unittest.TestCase):
+    """A test case with a private Redis and helpers to start dts roles."""
+
+    shards = 16
+    appendfsync = None
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dts-test-")
+        self.redis = Redis(self.tmp, self.appendfsync)
+        self.procs = []
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        for p in self.procs:
+            p.stop(signal.SIGKILL)
+        self.redis.stop()
+        if self._outcome_ok():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            print(f"\n(logs kept in {self.tmp})")
+
+    def _outcome_ok(self):
+        return getattr(getattr(self, "_outcome", None), "success", True)
+
+    def common(self):
+        return ["--redis", self.redis.url, "--shards", str(self.shards), "--log-level", "info"]
+
+    def start(self, role, *args, name=None, env=None):
+        name = name or f"{role}{len(self.procs)}"
+        p = Proc(self.tmp, name, [role] + self.common() + list(args), env)
+        self.procs.append(p)
+        return p
+
+    def start_api(self):
+        port = free_port()
+        p = self.start("api", "--listen", f"127.0.0.1:{port}")
+        self.api = Http(f"http://127.0.0.1:{port}")
+        wait_for(lambda: self._ready(), what="api /readyz")
+        return p
+
+    def _ready(self):
+        try:
+            return self.api.get("/readyz")[0] == 200
+        except OSError:
+            return False
+
+    def create(self, spec, expect=201):
+        status, body, headers = self.api.post("/api/v1/tasks", spec)
+        self.assertEqual(status, expect, body)
+        return body
+
+    def runs(self, task_id):
+        status, body, _ = self.api.get(f"/api/v1/tasks/{task_id}/runs?limit=1000")
+        self.assertEqual(status, 200, body)
+        return body["items"]
+
+    def ready_entries(self):
+        """Every entry in every shard's ready stream: (task, sched ms, attempt)."""
+        out = []
+        for s in range(self.shards):
+            for _id, fields in self.redis.cmd("XRANGE", f"dts:{{{s}}}:ready", "-", "+") or []:
+                f = dict(zip(fields[::2], fields[1::2]))
+                out.append((f["task"], int(f["sched"]), int(f["attempt"])))
+        return out
+
+
+def parse_time(s):
+    """RFC 3339 UTC with milliseconds ("...Z") to Unix milliseconds."""
+    from datetime import datetime, timezone
+    return int(datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def fmt_time(ms):
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def percentile(values, p):
+    v = sorted(values)
+    if not v:
+        return None
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
+    return v[k]
