@@ -1,0 +1,39 @@
+"""Redis dies (kill -9) and comes back from its AOF (appendfsync always):
+nothing acknowledged is lost, and every role reconnects and carries on."""
+import time
+import unittest
+
+from dtstest import DtsCase, parse_time, wait_for
+
+
+class RedisRestartTest(DtsCase):
+    appendfsync = "always"
+
+    def test_roles_reconnect_and_nothing_acknowledged_is_lost(self):
+        self.start_api()
+        self.start("scheduler")
+        self.start("executor")
+        task = self.create({"name": "tick", "schedule": {"cron": "* * * * * *"}, "action": {"type": "noop"}})
+        wait_for(lambda: len(self.runs(task["id"])) >= 2, what="runs before the crash")
+        self.redis.proc.kill()
+        self.redis.proc.wait()
+        status, body, _ = self.api.get(f"/api/v1/tasks/{task['id']}")
+        self.assertEqual(status, 503, body)  # a clean error while Redis is down, not a hang or crash
+        self.assertEqual(body["status"], 503)
+        time.sleep(1)  # Redis stays down for a while: the roles must retry, not die
+        self.redis.start()
+        restarted = int(time.time() * 1000)
+        def runs_after():
+            status, body, _ = self.api.get(f"/api/v1/tasks/{task['id']}/runs")
+            # 503 until the api's connection comes out of its reconnect backoff (at most 2 s).
+            return status == 200 and any(parse_time(r["scheduled_at"]) > restarted for r in body["items"])
+        wait_for(runs_after, timeout=15, what="runs after Redis came back")
+        self.assertEqual(self.api.get(f"/api/v1/tasks/{task['id']}")[1]["name"], "tick")
+        for p in self.procs:
+            self.assertIsNone(p.proc.poll(), f"{p.name} died")
+        scheduled = [parse_time(r["scheduled_at"]) for r in self.runs(task["id"])]
+        self.assertEqual(len(scheduled), len(set(scheduled)), "an occurrence ran twice")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,94 @@
+"""`dts up`: the whole system from one command, with its own redis-server and
+data folder; Ctrl-C stops every process it started."""
+import os
+import signal
+import subprocess
+import tempfile
+import shutil
+import unittest
+
+from dtstest import DTS, Http, free_port, wait_for
+
+
+def pids_of(pattern):
+    out = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+class UpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dts-up-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_up_runs_a_cron_task_and_ctrl_c_stops_everything(self):
+        api_port, redis_port = free_port(), free_port()
+        data = os.path.join(self.tmp, "var")
+        out = open(os.path.join(self.tmp, "up.out"), "w+")
+        self.addCleanup(out.close)
+        up = subprocess.Popen([DTS, "up", "--data", data, "--api-port", str(api_port),
+                               "--redis-port", str(redis_port)], stdout=out, stderr=subprocess.STDOUT)
+        self.addCleanup(lambda: up.poll() is None and up.kill())
+        printed = lambda: open(out.name).read()  # noqa: E731
+        wait_for(lambda: "dts is up" in printed(), timeout=20, what="dts up to print its URL")
+        self.assertIn(f"http://127.0.0.1:{api_port}/api/v1/tasks", printed())
+        api = Http(f"http://127.0.0.1:{api_port}")
+        status, task, _ = api.post("/api/v1/tasks", {"name": "hello", "schedule": {"cron": "* * * * * *"},
+                                                     "action": {"type": "shell", "command": ["echo", "hi"]}})
+        self.assertEqual(status, 201, task)
+        runs = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(
+            api.get(f"/api/v1/tasks/{task['id']}/runs")[1]["items"]), timeout=10, what="two runs")
+        self.assertTrue(all(r["output"] == "hi\n" for r in runs if r["status"] == "succeeded"))
+        # Its own processes: one redis-server, api, scheduler and two executors.
+        children = pids_of(f"--redis redis://127.0.0.1:{redis_port}")
+        self.assertEqual(len(children), 4, children)
+        self.assertEqual(len(pids_of(f"redis-server.*:{redis_port}")) + len(pids_of(f"--port {redis_port}")), 1)
+        self.assertTrue(os.path.exists(os.path.join(data, "redis", "appendonlydir")), os.listdir(os.path.join(data, "redis")))
+        up.send_signal(signal.SIGINT)
+        self.assertEqual(up.wait(30), 0)
+        self.assertIn("dts stopped", printed())
+        self.assertEqual(pids_of(f"--redis redis://127.0.0.1:{redis_port}"), [])
+        self.assertEqual(pids_of(f"--port {redis_port}"), [])
+
+    def test_up_survives_a_killed_child_and_keeps_data_across_restarts(self):
+        api_port, redis_port = free_port(), free_port()
+        data = os.path.join(self.tmp, "var")
+        args = [DTS, "up", "--data", data, "--api-port", str(api_port), "--redis-port", str(redis_port)]
+        up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: up.poll() is None and up.kill())
+        api = Http(f"http://127.0.0.1:{api_port}")
+        wait_for(lambda: self._ok(api), timeout=20, what="api")
+        task = api.post("/api/v1/tasks", {"name": "keep", "schedule": {"cron": "0 0 1 1 *"},
+                                          "action": {"type": "noop"}})[1]
+        [sched] = pids_of(f"dts scheduler --redis redis://127.0.0.1:{redis_port}")
+        os.kill(sched, signal.SIGKILL)
+        wait_for(lambda: [p for p in pids_of(f"dts scheduler --redis redis://127.0.0.1:{redis_port}") if p != sched],
+                 timeout=10, what="the scheduler to be restarted")
+        up.send_signal(signal.SIGINT)
+        self.assertEqual(up.wait(30), 0)
+        up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: up.poll() is None and up.kill())
+        wait_for(lambda: self._ok(api), timeout=20, what="api after restart")
+        self.assertEqual(api.get(f"/api/v1/tasks/{task['id']}")[1]["name"], "keep")
+        up.send_signal(signal.SIGINT)
+        self.assertEqual(up.wait(30), 0)
+
+    def test_bad_option_is_one_line_and_non_zero(self):
+        r = subprocess.run([DTS, "up", "--api-port", "99999"], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        r = subprocess.run([DTS, "nonsense"], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        r = subprocess.run([DTS, "up", "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("DTS_API_PORT", r.stdout)
+
+    @staticmethod
+    def _ok(api):
+        try:
+            return api.get("/readyz")[0] == 200
+        except OSError:
+            return False
+
+
+if __name__ == "__main__":
+    unittest.main()
