@@ -222,7 +222,7 @@ class OpenApiConformance(DtsCase):
         self.assertEqual(h["etag"], f'"{task["version"]}"')
         return task
 
-    def runs(self, task_id, **kw):
+    def runs(self, task_id):
         return self.call("GET", f"/api/v1/tasks/{task_id}/runs?limit=100", expect=200)[1]["items"]
 
     def finished_runs(self, task_id, n=1):
@@ -270,7 +270,7 @@ class OpenApiConformance(DtsCase):
                                   "action": {"type": "shell", "command": ["true"], "env": {"A_B": "1"},
                                              "cwd": "/"}, "timeout_s": 60})
         self.assertEqual(t["later"]["schedule"], {"at": "2031-05-01T10:00:00.000Z"})
-        self.assertEqual(t["cron"]["next_run_at"] is not None, True)
+        self.assertIsNotNone(t["cron"]["next_run_at"])
         t["slow"] = self.create({"name": "times-out", "timeout_s": 1,
                                  "action": {"type": "shell", "command": ["sleep", "30"]}})
         t["nostart"] = self.create({"name": "cannot-start", "schedule": {},
