@@ -179,6 +179,10 @@ static int64_t cron_next_zoned(const CronExpr *e, const Tz *zone, int64_t u)
     for (int spans = 0; spans < 100000 && u <= CRON_MAX_T; spans++) {
         TzSpan sp;
         tz_span_at(zone, u, &sp);
+        /* Starting exactly at a forward gap's end: the gap's matches fire now. */
+        if (spans == 0 && !e->hourly && u == sp.start && sp.off_before < sp.off &&
+            memo_next(e, &memo, sp.start + sp.off_before) < sp.start + sp.off)
+            return sp.start * 1000;
         int64_t lo = u + sp.off;
         if (!e->hourly && sp.off_before > sp.off && sp.start != INT64_MIN &&
             lo < sp.start + sp.off_before)

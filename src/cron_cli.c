@@ -111,6 +111,77 @@ static int cli_next(int argc, char **argv)
     return 0;
 }
 
+/* One batch line "N<TAB>ZONE<TAB>FROM_MS<TAB>COUNT<TAB>EXPR": the next COUNT
+ * fire times in ms, space-separated, or "ERR message". */
+static void cli_batch_next(char *line)
+{
+    char *f[4], err[256];
+    for (int i = 0; i < 4; i++) {
+        f[i] = strsep(&line, "\t");
+        if (!f[i] || (i < 3 && !line)) {
+            puts("ERR malformed line");
+            return;
+        }
+    }
+    const Tz *zone = tz_get(f[0], err, sizeof err);
+    CronExpr *e = zone ? cron_parse(f[3], err, sizeof err) : NULL;
+    if (!e) {
+        printf("ERR %s\n", err);
+        return;
+    }
+    int64_t from = strtoll(f[1], NULL, 10), t = from;
+    long count = strtol(f[2], NULL, 10);
+    for (long i = 0; i < count && i < CLI_COUNT_MAX; i++) {
+        t = cron_next(e, zone, from, t);
+        printf(i ? " %" PRId64 : "%" PRId64, t);
+        if (t < 0)
+            break;
+    }
+    putchar('\n');
+    cron_free(e);
+}
+
+/* One batch line "O<TAB>ZONE<TAB>T1 T2 ...": the UTC offsets at those instants. */
+static void cli_batch_offsets(char *line)
+{
+    char err[256];
+    char *zname = strsep(&line, "\t");
+    const Tz *zone = line ? tz_get(zname, err, sizeof err) : NULL;
+    if (!zone) {
+        printf("ERR %s\n", line ? err : "malformed line");
+        return;
+    }
+    const char *sep = "";
+    for (char *tok; (tok = strsep(&line, " ")) != NULL;) {
+        if (*tok) {
+            printf("%s%d", sep, (int)tz_offset_at(zone, strtoll(tok, NULL, 10)));
+            sep = " ";
+        }
+    }
+    putchar('\n');
+}
+
+/* Hidden `dts cron batch`, for the conformance tests: one query a line on
+ * stdin ("N..." next times, "O..." offsets), one answer a line on stdout. */
+static int cli_batch(void)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) > 0) {
+        if (line[n - 1] == '\n')
+            line[n - 1] = '\0';
+        if (line[0] == 'N' && line[1] == '\t')
+            cli_batch_next(line + 2);
+        else if (line[0] == 'O' && line[1] == '\t')
+            cli_batch_offsets(line + 2);
+        else
+            puts("ERR unknown query");
+    }
+    free(line);
+    return 0;
+}
+
 int cron_cli_main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -127,6 +198,8 @@ int cron_cli_main(int argc, char **argv)
         }
         return cli_next(argc, argv);
     }
+    if (strcmp(argv[1], "batch") == 0)
+        return cli_batch();
     fprintf(stderr, "dts cron: unknown command %s (see dts cron --help)\n", argv[1]);
     return 2;
 }
