@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "log.h"
@@ -72,13 +73,20 @@ static const char *task_id(Req *r)
     return r->m->params[0];
 }
 
+/* 1 if the Content-Type's media type (before any parameters) is TYPE. */
+static int media_type_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
 /* Accepts JSON bodies; curl's default for -d (form-urlencoded) too, so the
  * README's one-liners work; anything else is 415. */
 static int body_acceptable(Req *r)
 {
     const char *ct = http_header(r->http, "Content-Type");
-    if (ct == NULL || strncmp(ct, "application/json", 16) == 0 ||
-        strncmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+    if (ct == NULL || media_type_is(ct, "application/json") ||
+        media_type_is(ct, "application/x-www-form-urlencoded"))
         return 1;
     problem(r, 415, "Unsupported Media Type", NULL, "send the body as application/json");
     return 0;
@@ -227,7 +235,9 @@ static void set_state(Req *r, const char *state)
         json_decref(stored);
         json_decref(task);
     }
-    if (rv != STORE_OK)
+    if (rv == STORE_ESTALE) /* no If-Match was sent: this is a conflict, not a precondition */
+        problem(r, 409, "Conflict", NULL, "the task kept changing while its state was being set; retry");
+    else if (rv != STORE_OK)
         store_problem(r, rv);
     else
         respond_task(r, task_id(r), 200);
@@ -350,10 +360,13 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
     Req r = {.http = http, .res = res, .m = &m, .now = clock_now_ms()};
     if (service_probe(http, res))
         return;
-    int rv = router_match(routes, sizeof routes / sizeof routes[0], http->method, http->path, &m);
+    /* HEAD is GET without a body (libmicrohttpd drops it). */
+    const char *method = strcmp(http->method, "HEAD") == 0 ? "GET" : http->method;
+    int rv = router_match(routes, sizeof routes / sizeof routes[0], method, http->path, &m);
     if (rv == ROUTER_NOT_FOUND) {
         problem(&r, 404, "Not Found", NULL, "no such resource");
     } else if (rv == ROUTER_METHOD_NOT_ALLOWED) {
+        http_add_header(res, "Allow", m.allow);
         problem(&r, 405, "Method Not Allowed", NULL, "this resource does not take that method");
     } else {
         r.st = service_store();

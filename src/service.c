@@ -101,7 +101,13 @@ int service_wait_redis(Store *st)
 
 int service_probe(const HttpRequest *req, HttpResponse *res)
 {
-    if (strcmp(req->path, "/healthz") == 0) {
+    int is_probe = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
+                   strcmp(req->path, "/metrics") == 0;
+    if (is_probe && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        http_add_header(res, "Allow", "GET, HEAD");
+        http_respond(res, 405, "application/problem+json",
+                     "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\",\"status\":405}");
+    } else if (strcmp(req->path, "/healthz") == 0) {
         http_respond(res, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (strcmp(req->path, "/readyz") == 0) {
         Store *st = service_store();

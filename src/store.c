@@ -137,7 +137,9 @@ int store_io_error(Store *st)
 
 int store_reply_error(Store *st, const redisReply *r)
 {
-    snprintf(st->errstr, sizeof st->errstr, "%.*s", (int)r->len, r->str);
+    const char *space = strchr(r->str, ' '); /* scripts reply "ECODE human text" */
+    const char *text = space && r->str[0] == 'E' ? space + 1 : r->str;
+    snprintf(st->errstr, sizeof st->errstr, "%s", text);
     if (strncmp(r->str, "ENOTFOUND", 9) == 0)
         return STORE_ENOTFOUND;
     if (strncmp(r->str, "ESTALE", 6) == 0)

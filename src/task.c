@@ -304,6 +304,8 @@ TaskSpec *task_spec_from_json(json_t *json, TaskError *err)
         check_schedule(spec, json_object_get(json, "schedule"), err) != 0 ||
         check_timeout(json, err) != 0)
         goto err;
+    if (spec->kind == SCHEDULE_NOW)
+        json_object_del(json, "schedule"); /* {} and null mean now: store one form */
     return spec;
 err:
     task_spec_free(spec);

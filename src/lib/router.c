@@ -30,6 +30,7 @@ int router_match(const Route *routes, size_t n, const char *method, const char *
                  RouteMatch *m)
 {
     int path_seen = 0;
+    char allow[sizeof m->allow] = "";
     for (size_t i = 0; i < n; i++) {
         if (!path_match(routes[i].pattern, path, m))
             continue;
@@ -38,6 +39,12 @@ int router_match(const Route *routes, size_t n, const char *method, const char *
             m->route = &routes[i];
             return ROUTER_OK;
         }
+        if (strlen(allow) + strlen(routes[i].method) + 3 < sizeof allow) {
+            if (allow[0] != '\0')
+                strcat(allow, ", ");
+            strcat(allow, routes[i].method);
+        }
     }
+    memcpy(m->allow, allow, sizeof allow);
     return path_seen ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;
 }

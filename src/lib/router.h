@@ -19,6 +19,7 @@ typedef struct RouteMatch {
     const Route *route;
     int nparams;
     char params[ROUTER_MAX_PARAMS][ROUTER_PARAM_MAX]; /* values, in pattern order */
+    char allow[64]; /* on ROUTER_METHOD_NOT_ALLOWED: "GET, POST" for an Allow header */
 } RouteMatch;
 
 enum { ROUTER_OK = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_ALLOWED = -2 };

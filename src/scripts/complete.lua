@@ -13,8 +13,8 @@ redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 if redis.call('EXISTS', KEYS[2]) == 0 then return 1 end
 local raw = redis.call('HGET', KEYS[3], ARGV[4])
-local run = {id = ARGV[4]}
-if raw then run = cjson.decode(raw) end
+if not raw then return 1 end -- the record went with its task (deleted and re-created)
+local run = cjson.decode(raw)
 run.status = ARGV[5]
 run.finished_at = ARGV[8]
 run.output = ARGV[7]
@@ -32,11 +32,17 @@ local t = redis.call('HMGET', KEYS[2], 'next', 'state')
 if t[1] == '' and t[2] == 'active' then
   redis.call('HSET', KEYS[2], 'state', 'completed')
 end
+-- Trim the history to the newest N runs, oldest first, but never a run still
+-- running: its completion must find its record.
 local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[10])
 if excess > 0 then
-  local old = redis.call('ZRANGE', KEYS[4], 0, excess - 1)
-  redis.call('HDEL', KEYS[3], unpack(old))
-  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, excess - 1)
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, excess - 1)) do
+    local old = redis.call('HGET', KEYS[3], id)
+    if not old or cjson.decode(old).status ~= 'running' then
+      redis.call('HDEL', KEYS[3], id)
+      redis.call('ZREM', KEYS[4], id)
+    end
+  end
 end
 redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[12], '*', 'type', 'run.finished', 'task',
   run.task_id or '', 'run', ARGV[4], 'status', ARGV[5], 'at', ARGV[11])

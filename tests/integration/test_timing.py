@@ -103,3 +103,29 @@ class TimingTest(DtsCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HistoryTrimTest(DtsCase):
+    def test_trimming_never_drops_a_running_run(self):
+        self.start_api()
+        self.start("scheduler")
+        self.start("executor", "--concurrency", "4", "--runs-kept", "2")
+        marker = f"{self.tmp}/slow-once"
+        task = self.create({"name": "slow-first", "schedule": {"cron": "* * * * * *"}, "action": {
+            "type": "shell", "command": ["sh", "-c", f"[ -f {marker} ] || {{ touch {marker}; sleep 3; }}"]}})
+        # The slow first run finishes after several fast ones were trimmed around it.
+        first = wait_for(lambda: (lambda r: r[-1] if len(r) >= 2 else None)(self.runs(task["id"])), what="runs")
+        wait_for(lambda: self.api.get(f"/api/v1/tasks/{task['id']}")[1]["runs"]["succeeded"] >= 6,
+                 timeout=15, what="six runs")
+        self.api.post(f"/api/v1/tasks/{task['id']}/pause")
+        wait_for(lambda: all(r["status"] != "running" for r in self.runs(task["id"])), what="runs to finish")
+        shard = [s for s in range(self.shards) if self.redis.cmd("EXISTS", f"dts:{{{s}}}:task:{task['id']}")][0]
+        records = self.redis.cmd("HGETALL", f"dts:{{{shard}}}:runs:{task['id']}")
+        indexed = self.redis.cmd("ZRANGE", f"dts:{{{shard}}}:runidx:{task['id']}", 0, -1)
+        self.assertEqual(sorted(records[::2]), sorted(indexed), "a run record outside the index")
+        self.assertLessEqual(len(indexed), 2)
+        self.assertNotIn(first["id"], indexed)  # trimmed once it had finished
+        for raw in records[1::2]:
+            run = __import__("json").loads(raw)
+            self.assertIn("scheduled_at", run)
+            self.assertIn("attempt", run)

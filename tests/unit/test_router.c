@@ -26,6 +26,7 @@ Test(router, distinguishes_404_and_405)
 {
     RouteMatch m;
     cr_assert_eq(router_match(routes, N, "DELETE", "/api/v1/tasks", &m), ROUTER_METHOD_NOT_ALLOWED);
+    cr_assert_str_eq(m.allow, "GET, POST");
     cr_assert_eq(router_match(routes, N, "GET", "/api/v1/task", &m), ROUTER_NOT_FOUND);
     cr_assert_eq(router_match(routes, N, "GET", "/api/v1/tasks/", &m), ROUTER_NOT_FOUND);
     cr_assert_eq(router_match(routes, N, "GET", "/api/v1/tasks/a/b", &m), ROUTER_NOT_FOUND);
