@@ -336,6 +336,25 @@ static int cron_can_fire(const CronExpr *e)
     return 0;
 }
 
+/* A text starting with '@': "@every ..." fills e and returns 1; a macro
+ * replaces *s by its fields and returns 0; anything else returns -1. */
+static int parse_at(Parser *p, const char **s, CronExpr *e)
+{
+    size_t len = strcspn(*s, " \t\r\n\v\f");
+    const char *at = *s, *rest = at + len;
+    while (isspace((unsigned char)*rest))
+        rest++;
+    if (len == 6 && strncasecmp(at, "@every", 6) == 0)
+        return parse_every(p, rest, e) < 0 ? -1 : 1;
+    const char *expr = parse_macro(at, len);
+    if (!expr)
+        return parse_fail(p, at, "unknown macro \"%.*s\"", (int)len, at);
+    if (*rest)
+        return parse_fail(p, rest, "unexpected text after %.*s", (int)len, at);
+    p->text = *s = expr;
+    return 0;
+}
+
 CronExpr *cron_parse(const char *text, char *err, size_t errlen)
 {
     char scratch[8];
@@ -345,41 +364,20 @@ CronExpr *cron_parse(const char *text, char *err, size_t errlen)
     if (!e)
         abort();
     if (!text) {
-        snprintf(p.err, p.errlen, "empty expression");
+        snprintf(p.err, p.errlen, "no expression");
         goto err;
     }
-    const char *s = text;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (*s == '@') {
-        size_t len = strcspn(s, " \t\r\n\v\f");
-        const char *expr = parse_macro(s, len);
-        if (len == 6 && strncasecmp(s, "@every", 6) == 0) {
-            const char *d = s + len;
-            while (isspace((unsigned char)*d))
-                d++;
-            if (parse_every(&p, d, e) < 0)
-                goto err;
-            return e;
-        }
-        if (!expr) {
-            parse_fail(&p, s, "unknown macro \"%.*s\"", (int)len, s);
-            goto err;
-        }
-        for (const char *t = s + len; *t; t++) {
-            if (!isspace((unsigned char)*t)) {
-                parse_fail(&p, t, "unexpected text after %.*s", (int)len, s);
-                goto err;
-            }
-        }
-        p.text = expr;
-        s = expr;
-    }
+    const char *s = text + strspn(text, " \t\r\n\v\f");
+    int r = *s == '@' ? parse_at(&p, &s, e) : 0;
+    if (r < 0)
+        goto err;
+    if (r > 0)
+        return e;
     if (parse_fields(&p, s, e) < 0)
         goto err;
     if (!cron_can_fire(e)) {
-        snprintf(p.err, p.errlen, "day-of-month field: no day of the chosen months matches; "
-                                  "the expression would never fire");
+        snprintf(p.err, p.errlen, "day-of-month and month fields: no chosen day exists in the "
+                                  "chosen months, so the expression would never fire");
         goto err;
     }
     return e;

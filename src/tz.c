@@ -126,6 +126,24 @@ static int tz_fill_table(Tz *tz, const unsigned char *p, const TzCounts *c)
     return 0;
 }
 
+/* The footer: "\n" POSIX-TZ-string "\n"; an empty string means no rule. */
+static int tz_parse_footer(Tz *tz, const unsigned char *p, size_t len)
+{
+    if (len < 2 || p[0] != '\n')
+        return -1;
+    const unsigned char *nl = memchr(p + 1, '\n', len - 1);
+    char footer[128];
+    size_t n = nl ? (size_t)(nl - (p + 1)) : sizeof footer;
+    if (n >= sizeof footer)
+        return -1;
+    memcpy(footer, p + 1, n);
+    footer[n] = '\0';
+    if (n == 0)
+        return 0;
+    tz->has_rule = 1;
+    return tz_rule_parse(footer, &tz->rule);
+}
+
 /* Parses a TZif v2+ image. Returns 0, or -1 with a reason in err. */
 static int tz_parse(Tz *tz, const unsigned char *p, size_t len, char *err, size_t errlen)
 {
@@ -145,20 +163,8 @@ static int tz_parse(Tz *tz, const unsigned char *p, size_t len, char *err, size_
     if (tz_fill_table(tz, p + off, &c) < 0)
         goto bad;
     off += tz_block_len(&c, 8);
-    /* The footer: "\n" POSIX-TZ-string "\n"; empty means no rule. */
-    if (off >= len || p[off] != '\n')
+    if (tz_parse_footer(tz, p + off, len - off) < 0)
         goto bad;
-    const unsigned char *nl = memchr(p + off + 1, '\n', len - off - 1);
-    if (!nl || nl - (p + off + 1) >= 128)
-        goto bad;
-    char footer[128];
-    memcpy(footer, p + off + 1, (size_t)(nl - (p + off + 1)));
-    footer[nl - (p + off + 1)] = '\0';
-    if (footer[0] != '\0') {
-        if (tz_rule_parse(footer, &tz->rule) < 0)
-            goto bad;
-        tz->has_rule = 1;
-    }
     return 0;
 bad:
     snprintf(err, errlen, "zone %s: malformed TZif data", tz->name);
