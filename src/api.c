@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api_events.h"
+#include "api_stats.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
@@ -332,6 +334,9 @@ static void runs_list(Req *r)
         reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
+static void events_get(Req *r) { api_events_get(r->http, r->res, r->st); }
+static void stats_get(Req *r) { api_stats_get(r->http, r->res, r->st, r->now); }
+
 static const Route routes[] = {
     {"POST", "/api/v1/tasks", tasks_create, 0, "tasks.create"},
     {"GET", "/api/v1/tasks", tasks_list, 0, "tasks.list"},
@@ -342,6 +347,8 @@ static const Route routes[] = {
     {"POST", "/api/v1/tasks/{id}/resume", tasks_resume, 0, "tasks.resume"},
     {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, 0, "tasks.trigger"},
     {"GET", "/api/v1/tasks/{id}/runs", runs_list, 0, "runs.list"},
+    {"GET", "/api/v1/events", events_get, 0, "events.get"},
+    {"GET", "/api/v1/stats", stats_get, 0, "stats.get"},
 };
 
 static void record(const char *route, int status, int64_t started)

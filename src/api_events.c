@@ -1,0 +1,82 @@
+/* api_events: the live activity feed as Server-Sent Events.
+ *
+ * Design: each response is a finite event stream. It carries the events after
+ * the client's position (its Last-Event-ID) and a `retry:` field, then ends;
+ * EventSource reconnects by itself after that delay, sending the id of the last
+ * event it saw. A pool thread is therefore held for one Redis round trip, never
+ * parked on a connection, and any api replica can answer any poll because the
+ * position is in the id, not in the process. The cost is a delay of up to
+ * EVENTS_RETRY_MS before an event shows, which suits a human-facing feed. */
+#include "api_events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "store_events.h"
+
+#define EVENTS_BATCH 100     /* events per response */
+#define EVENTS_RECENT 20     /* events shown to a client with no position */
+#define EVENTS_RETRY_MS 1000 /* reconnect delay when caught up */
+
+/* Appends TEXT to the growing body B (length *len, capacity *cap). */
+static void body_add(char **b, size_t *len, size_t *cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *b = xrealloc(*b, *cap);
+    }
+    memcpy(*b + *len, text, n + 1);
+    *len += n;
+}
+
+/* The event stream text: a retry hint, then one `id:`/`data:` block each. */
+static char *events_render(json_t *events, size_t *len)
+{
+    size_t cap = 256;
+    char *b = xmalloc(cap), line[64];
+    *len = 0;
+    b[0] = '\0';
+    int full = json_array_size(events) == EVENTS_BATCH;
+    snprintf(line, sizeof line, "retry: %d\n\n", full ? 0 : EVENTS_RETRY_MS);
+    body_add(&b, len, &cap, line);
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        char *data = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        body_add(&b, len, &cap, "id: ");
+        body_add(&b, len, &cap, json_string_value(json_object_get(e, "id")));
+        body_add(&b, len, &cap, "\ndata: ");
+        body_add(&b, len, &cap, data);
+        body_add(&b, len, &cap, "\n\n");
+        free(data);
+    }
+    return b;
+}
+
+void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
+{
+    EventCursor c = {0};
+    const char *last = http_header(req, "Last-Event-ID");
+    if (last == NULL)
+        last = http_query(req, "last_event_id");
+    if (last != NULL && last[0] != '\0' && store_event_cursor_parse(st, last, &c) != 0)
+        c = (EventCursor){0}; /* an id from elsewhere: start afresh rather than fail for good */
+    json_t *events;
+    int rv = store_events_read(st, &c, c.ms ? EVENTS_BATCH : EVENTS_RECENT, &events);
+    if (rv != STORE_OK) {
+        /* Still an event stream, so EventSource retries instead of giving up. */
+        log_warn("events read failed", "{s:s}", "error", store_errstr(st));
+        json_decref(events);
+        events = json_array();
+    }
+    res->status = 200;
+    res->content_type = "text/event-stream";
+    free(res->body);
+    res->body = events_render(events, &res->body_len);
+    http_add_header(res, "Cache-Control", "no-store");
+    json_decref(events);
+}
