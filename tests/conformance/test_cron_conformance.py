@@ -2,7 +2,8 @@
 
 Oracles:
   * glibc localtime, TZ set per subprocess: UTC offsets of zones at instants
-    (table, POSIX footer past 2037, every transition of 2025-2027 +-1 s).
+    (table, POSIX footer past 2037, every transition of 2025-2027 +-1 s), and
+    every TZif file of /usr/share/zoneinfo (one helper process, tzset per zone).
   * Debian's python3-croniter, naive datetimes: the wall-clock matcher, compared
     directly in UTC on thousands of random expressions and start instants.
   * croniter's naive wall-clock matches + pytz for the local->UTC conversion +
@@ -408,6 +409,33 @@ class CronConformance(unittest.TestCase):
             bad = [(fmt(t), w, g) for t, w, g in zip(ts, want, got) if w != g]
             stat("offsets compared with glibc", len(ts))
             self.assertEqual(bad[:5], [], "%s: %d offsets differ from glibc" % (name, len(bad)))
+
+    def test_every_zone_vs_glibc(self):
+        """Every TZif file of the system tz database loads and agrees with glibc."""
+        root = "/usr/share/zoneinfo"
+        zones = []
+        for d, _, files in os.walk(root):
+            if os.path.relpath(d, root).split("/")[0] in ("posix", "right"):
+                continue
+            for f in files:
+                with open(os.path.join(d, f), "rb") as fh:
+                    if fh.read(4) == b"TZif":
+                        zones.append(os.path.relpath(os.path.join(d, f), root))
+        rng = random.Random(SEED + 6)
+        ts = [rng.randint(-2**31, 2**34) for _ in range(int(100 * SCALE))]
+        ts += list(range(T2025, T2028, 3 * 3600))[::int(max(1, 8 / SCALE))]
+        script = ("import os, sys, time\n"
+                  "ts = [int(t) for t in sys.argv[1:]]\n"
+                  "for z in sys.stdin.read().split():\n"
+                  "    os.environ['TZ'] = z; time.tzset()\n"
+                  "    print(' '.join(str(time.localtime(t).tm_gmtoff) for t in ts))\n")
+        glibc = subprocess.run(["/usr/bin/python3", "-c", script] + [str(t) for t in ts],
+                               input="\n".join(zones), capture_output=True, text=True, check=True)
+        got = dts_batch(["O\t%s\t%s" % (z, " ".join(map(str, ts))) for z in zones])
+        for z, want, line in zip(zones, glibc.stdout.split("\n"), got):
+            self.assertEqual(line, want, z)
+        stat("zones loaded and compared with glibc", len(zones))
+        stat("offsets compared with glibc", len(zones) * len(ts))
 
     def test_utc_vs_croniter(self):
         rng = random.Random(SEED + 1)
