@@ -7,6 +7,7 @@
 #include "executor.h"
 #include "scheduler.h"
 #include "up.h"
+#include "web.h"
 
 #ifndef DTS_VERSION
 #define DTS_VERSION "0.1.0"
@@ -22,6 +23,7 @@ static const Role roles[] = {
     {"api", api_main, "serve the REST API under /api/v1"},
     {"scheduler", scheduler_main, "move due occurrences into the ready streams"},
     {"executor", executor_main, "run ready occurrences and record their results"},
+    {"web", web_main, "serve the web UI and proxy /api to the api"},
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
 };

@@ -1,0 +1,52 @@
+# Turns the web UI's files into one C file holding `const WebAsset web_assets[]`
+# (see src/web.h). Every file under DIR/src is served at its path below src;
+# DIR/vendor.txt maps more URL paths to files (libraries from node_modules),
+# one "URL PATH" pair a line. Run as: cmake -DDIR=web -DOUT=file.c -P this.
+set(types "html=text/html\\; charset=utf-8" "css=text/css\\; charset=utf-8"
+          "js=text/javascript\\; charset=utf-8" "mjs=text/javascript\\; charset=utf-8"
+          "json=application/json" "svg=image/svg+xml" "png=image/png" "ico=image/x-icon"
+          "txt=text/plain\\; charset=utf-8" "webmanifest=application/manifest+json")
+
+file(GLOB_RECURSE files RELATIVE ${DIR}/src ${DIR}/src/*)
+list(SORT files)
+set(pairs "")
+foreach(f ${files})
+  list(APPEND pairs "/${f}|${DIR}/src/${f}")
+endforeach()
+if(EXISTS ${DIR}/vendor.txt)
+  file(STRINGS ${DIR}/vendor.txt lines REGEX "^/")
+  foreach(line ${lines})
+    string(REGEX REPLACE "^([^ ]+) +(.+)$" "\\1|${DIR}/\\2" pair "${line}")
+    list(APPEND pairs "${pair}")
+  endforeach()
+endif()
+
+set(out "// Generated from web/ by cmake/embed_assets.cmake. Do not edit.\n#include \"web.h\"\n\n")
+set(table "const WebAsset web_assets[] = {\n")
+set(i 0)
+foreach(pair ${pairs})
+  string(REPLACE "|" ";" parts "${pair}")
+  list(GET parts 0 url)
+  list(GET parts 1 path)
+  if(NOT EXISTS ${path})
+    message(WARNING "web UI: ${path} is missing (run scripts/deps.sh); ${url} will not be served")
+    continue()
+  endif()
+  string(REGEX MATCH "[^.]+$" ext "${path}")
+  set(type "application/octet-stream")
+  foreach(t ${types})
+    if(t MATCHES "^${ext}=(.*)$")
+      set(type "${CMAKE_MATCH_1}")
+    endif()
+  endforeach()
+  file(READ ${path} hex HEX)
+  string(LENGTH "${hex}" hexlen)
+  math(EXPR len "${hexlen} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND out "static const unsigned char asset${i}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {\"${url}\", \"${type}\", asset${i}, ${len}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND table "    {0},\n};\n")
+file(WRITE ${OUT}.tmp "${out}\n${table}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,38 @@
+/* proxy: forwards HTTP requests to a pool of upstreams, round robin, skipping
+ * those whose health check fails. Knows nothing of dts: upstreams are base
+ * URLs and the health check is a path that answers 200 when ready. */
+#ifndef DTS_PROXY_H
+#define DTS_PROXY_H
+
+#include "httpd.h"
+
+typedef struct Proxy Proxy;
+
+typedef struct ProxyConfig {
+    const char *upstreams;   /* "http://h:p[,http://h2:p2...]": base URLs, no trailing path */
+    const char *health_path; /* "/readyz" */
+    int check_ms;            /* time between health checks */
+    int timeout_ms;          /* whole-request timeout for forwarded requests */
+    size_t max_response;     /* larger upstream bodies are answered with 502 */
+} ProxyConfig;
+
+/* Parses the upstream list and starts the health-check thread (the first round
+ * runs before this returns). Returns NULL with err filled on a bad list. The
+ * caller frees with proxy_free. */
+Proxy *proxy_new(const ProxyConfig *cfg, char *err, size_t errlen);
+
+/* Stops the health checks and frees; NULL is a no-op. */
+void proxy_free(Proxy *p);
+
+/* How many upstreams passed their last health check. */
+int proxy_healthy(const Proxy *p);
+
+/* Forwards REQ, with QUERY ("a=1&b=2", already encoded, or "") appended to its
+ * path, to the next healthy upstream and fills RES with the upstream's answer:
+ * status, body, and the headers a browser needs (Content-Type, ETag,
+ * Location, Allow, Cache-Control). An upstream that refuses the connection is
+ * marked down and the next one is tried. When none can answer, RES is a 502
+ * or 503 problem. Thread-safe: each calling thread keeps its own connections. */
+void proxy_forward(Proxy *p, const HttpRequest *req, const char *query, HttpResponse *res);
+
+#endif

@@ -1,0 +1,207 @@
+/* web: serves the UI and proxies /api to the api replicas.
+ *
+ * Concurrency: libmicrohttpd's thread pool (--threads) answers requests.
+ * Assets are constant data in the binary; API requests are forwarded with
+ * libcurl by the calling pool thread (see lib/proxy.c), and one background
+ * thread health-checks the upstreams. The role keeps no state and needs no
+ * Redis: it is ready when at least one api upstream is. */
+#include "web.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "service.h"
+
+#define WEB_MAX_BODY (256 * 1024)
+#define WEB_QUERY_MAX 4096
+
+/* Content-Security-Policy: everything from this origin, nothing inline but
+ * styles that scripts set (uPlot sizes its canvas that way). */
+#define WEB_CSP "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " \
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+static Proxy *web_proxy;
+
+const WebAsset *web_asset_find(const char *path)
+{
+    if (web_assets == NULL)
+        return NULL;
+    if (strcmp(path, "/") == 0)
+        path = "/index.html";
+    for (const WebAsset *a = web_assets; a->path != NULL; a++)
+        if (strcmp(a->path, path) == 0)
+            return a;
+    return NULL;
+}
+
+typedef struct Query {
+    char buf[WEB_QUERY_MAX];
+    size_t len;
+    int overflow;
+} Query;
+
+/* Re-encodes one query argument (libmicrohttpd hands them over decoded). */
+static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    Query *q = cls;
+    char *k = curl_easy_escape(NULL, key, 0), *v = value ? curl_easy_escape(NULL, value, 0) : NULL;
+    int n = snprintf(q->buf + q->len, sizeof q->buf - q->len, "%s%s%s%s", q->len ? "&" : "", k,
+                     v ? "=" : "", v ? v : "");
+    curl_free(k);
+    curl_free(v);
+    if (n < 0 || (size_t)n >= sizeof q->buf - q->len) {
+        q->overflow = 1;
+        return MHD_NO;
+    }
+    q->len += (size_t)n;
+    return MHD_YES;
+}
+
+/* The request's query string, rebuilt from its arguments. httpd.h exposes
+ * arguments by name only, so this reads them from the connection it wraps. */
+static int query_string(const HttpRequest *req, Query *q)
+{
+    q->len = 0;
+    q->buf[0] = '\0';
+    q->overflow = 0;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_arg_cb, q);
+    return q->overflow ? -1 : 0;
+}
+
+static void problem(HttpResponse *res, int status, const char *title, const char *detail)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
+             title, status, detail);
+    http_respond(res, status, "application/problem+json", body);
+}
+
+static void asset_serve(const HttpRequest *req, HttpResponse *res)
+{
+    const WebAsset *a = web_asset_find(req->path);
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        http_add_header(res, "Allow", "GET, HEAD");
+        problem(res, 405, "Method Not Allowed", "the UI's files are read-only");
+        return;
+    }
+    if (a == NULL) {
+        problem(res, web_assets ? 404 : 503, web_assets ? "Not Found" : "Service Unavailable",
+                web_assets ? "no such file" : "this dts binary was built without the web UI");
+        return;
+    }
+    res->status = 200;
+    res->content_type = a->type;
+    res->body = xmalloc(a->len + 1);
+    memcpy(res->body, a->data, a->len);
+    res->body_len = a->len;
+    http_add_header(res, "Cache-Control", "no-cache");
+    http_add_header(res, "Content-Security-Policy", WEB_CSP);
+    http_add_header(res, "X-Content-Type-Options", "nosniff");
+    http_add_header(res, "Referrer-Policy", "no-referrer");
+}
+
+static void api_forward(const HttpRequest *req, HttpResponse *res)
+{
+    Query q;
+    if (query_string(req, &q) != 0) {
+        problem(res, 414, "URI Too Long", "the query string is too long");
+        return;
+    }
+    proxy_forward(web_proxy, req, q.buf, res);
+}
+
+static void record(const char *kind, int status, int64_t started)
+{
+    char labels[96];
+    snprintf(labels, sizeof labels, "route=\"%s\",status=\"%d\"", kind, status);
+    metrics_add("dts_http_requests_total", labels, 1);
+    snprintf(labels, sizeof labels, "route=\"%s\"", kind);
+    metrics_observe("dts_http_request_seconds", labels, (double)(clock_mono_ms() - started) / 1000.0);
+}
+
+static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
+{
+    int64_t started = clock_mono_ms();
+    if (strcmp(req->path, "/readyz") == 0 && strcmp(req->method, "GET") == 0) {
+        int up = proxy_healthy(web_proxy);
+        char body[96];
+        snprintf(body, sizeof body, "{\"status\":\"%s\",\"upstreams_up\":%d}", up ? "ready" : "not ready", up);
+        http_respond(res, up ? 200 : 503, "application/json", body);
+        return;
+    }
+    if (service_probe(req, res))
+        return;
+    int api = strncmp(req->path, "/api/", 5) == 0;
+    if (api)
+        api_forward(req, res);
+    else
+        asset_serve(req, res);
+    record(api ? "api" : "asset", res->status, started);
+}
+
+/* Like the api, the web role refuses addresses beyond loopback until API
+ * tokens exist (DESIGN.md, "Security posture"): it would expose the api. */
+static int loopback_only(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
+           strncmp(listen, "[::1]:", 6) == 0;
+}
+
+int web_main(int argc, char **argv)
+{
+    static ServiceConfig cfg;
+    static const char *listen, *upstreams;
+    static long threads;
+    static const Option opts[] = {
+        {"listen", OPT_STR, &listen, "127.0.0.1:8322", 0, 0, "address to serve on (HOST:PORT)"},
+        {"api", OPT_STR, &upstreams, "http://127.0.0.1:8321", 0, 0, "api base URLs, comma-separated"},
+        {"threads", OPT_INT, &threads, "8", 1, 256, "request threads"},
+        {"log-level", OPT_STR, &cfg.log_level, "info", 0, 0, "debug, info, warn or error"},
+        {0},
+    };
+    int rv = service_init("web", "Serves the web UI and proxies /api to the api.", opts, argc, argv, &cfg);
+    if (rv != 0)
+        return rv - 1;
+    if (!loopback_only(listen)) {
+        fprintf(stderr, "dts web: refusing to listen on %s without API tokens; use a loopback address\n", listen);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char err[160];
+    ProxyConfig pc = {.upstreams = upstreams, .health_path = "/readyz", .check_ms = 1000,
+                      .timeout_ms = 30000, .max_response = 64u << 20};
+    web_proxy = proxy_new(&pc, err, sizeof err);
+    if (web_proxy == NULL) {
+        fprintf(stderr, "dts web: --api: %s\n", err);
+        return 3;
+    }
+    metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
+    metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
+    HttpConfig hc = {.listen = listen, .max_body = WEB_MAX_BODY, .threads = (unsigned)threads,
+                     .handler = request_cb};
+    HttpServer *srv = httpd_start(&hc, err, sizeof err);
+    if (srv == NULL) {
+        fprintf(stderr, "dts web: %s\n", err);
+        proxy_free(web_proxy);
+        return 1;
+    }
+    log_info("web listening", "{s:s,s:i,s:s,s:b}", "listen", listen, "port", httpd_port(srv), "api",
+             upstreams, "assets", web_assets != NULL);
+    while (!service_stopping)
+        clock_sleep_ms(100);
+    log_info("web stopping", NULL);
+    httpd_stop(srv);
+    proxy_free(web_proxy);
+    curl_global_cleanup();
+    return 0;
+}
