@@ -1,8 +1,11 @@
 /* action: runs one action of a task.
  *
- * A shell action is an argv started with posix_spawnp (no implicit shell) in a
- * process group of its own, with stdin from /dev/null, stdout and stderr into
- * one pipe, and an explicit, minimal environment. We poll the pipe and a pidfd
+ * A shell action is an argv (no implicit shell), checked against the
+ * executor's allow-list, started with fork and execve in a process group of
+ * its own, with stdin from /dev/null, stdout and stderr into one pipe, an
+ * explicit, minimal environment, resource limits, and (when the executor runs
+ * as root) an unprivileged user. posix_spawn cannot set limits or users, so
+ * the child does it between fork and exec, with async-signal-safe calls only. We poll the pipe and a pidfd
  * for the child's exit; at the timeout the whole group gets SIGTERM, then
  * SIGKILL after a grace period. When the child exits, stragglers left in its
  * group are killed so nothing outlives its run. */
@@ -11,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
+#include <fnmatch.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,42 +131,126 @@ static char **build_argv(const json_t *action)
     return argv;
 }
 
-/* Starts the child; returns its pid, or -errno. *out_fd gets the read end. */
-static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd)
+int action_shell_allowed(const ShellPolicy *policy, const json_t *argv)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return -errno;
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t none, defaults;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-    const char *cwd = json_string_value(json_object_get(action, "cwd"));
-    if (cwd != NULL)
-        posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    posix_spawnattr_init(&at);
+    if (policy == NULL || policy->allow == NULL)
+        return 1;
+    size_t len = 1;
+    for (size_t i = 0; i < json_array_size(argv); i++)
+        len += json_string_length(json_array_get(argv, i)) + 1;
+    char *line = xcalloc(1, len);
+    for (size_t i = 0; i < json_array_size(argv); i++) {
+        if (i > 0)
+            strcat(line, " ");
+        strcat(line, json_string_value(json_array_get(argv, i)));
+    }
+    int ok = 0;
+    for (int i = 0; i < policy->nallow && !ok; i++)
+        ok = fnmatch(policy->allow[i], line, 0) == 0;
+    free(line);
+    return ok;
+}
+
+/* Finds NAME in the actions' PATH before forking (execvp may allocate, which a
+ * child of a threaded process must not). Returns a new string or NULL. */
+static char *resolve(const char *name)
+{
+    if (strchr(name, '/') != NULL)
+        return xstrdup(name);
+    static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin", NULL};
+    for (const char *const *d = dirs; *d; d++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", *d, name);
+        if (access(path, X_OK) == 0)
+            return xstrdup(path);
+    }
+    return NULL;
+}
+
+typedef struct SpawnError {
+    int stage; /* what failed in the child */
+    int err;
+} SpawnError;
+
+static const char *const stage_names[] = {"exec", "chdir to the working directory", "setrlimit",
+                                          "drop privileges"};
+
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void child(const ShellPolicy *sp, const char *cwd, int out, int report, const char *path,
+                  char **argv, char **envp)
+{
+    SpawnError e = {0, 0};
+    sigset_t none;
     sigemptyset(&none);
-    sigfillset(&defaults);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &defaults); /* we ignore SIGPIPE; the child must not */
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL); /* we ignore SIGPIPE; the action must not */
+    setpgid(0, 0);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    if (cwd != NULL && chdir(cwd) != 0)
+        e = (SpawnError){1, errno};
+    const struct { int res; long v, scale; } lim[] = {
+        {RLIMIT_CPU, sp ? sp->rlimit_cpu_s : 0, 1}, {RLIMIT_AS, sp ? sp->rlimit_as_mb : 0, 1 << 20},
+        {RLIMIT_NOFILE, sp ? sp->rlimit_nofile : 0, 1}, {RLIMIT_NPROC, sp ? sp->rlimit_nproc : 0, 1}};
+    for (size_t i = 0; e.stage == 0 && i < sizeof lim / sizeof lim[0]; i++) {
+        struct rlimit rl = {(rlim_t)lim[i].v * (rlim_t)lim[i].scale, (rlim_t)lim[i].v * (rlim_t)lim[i].scale};
+        if (lim[i].v > 0 && setrlimit(lim[i].res, &rl) != 0)
+            e = (SpawnError){2, errno};
+    }
+    if (e.stage == 0 && sp && sp->set_user && (setgroups(0, NULL) != 0 || setgid(sp->gid) != 0 || setuid(sp->uid) != 0))
+        e = (SpawnError){3, errno};
+    if (e.stage == 0) {
+        execve(path, argv, envp);
+        e = (SpawnError){0, errno};
+    }
+    ssize_t w = write(report, &e, sizeof e);
+    (void)w;
+    _exit(127);
+}
+
+/* Starts the child; returns its pid, or -1 with res->error filled. *out_fd
+ * gets the read end of its output. */
+static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, ActionResult *res)
+{
+    int out[2], report[2];
+    const char *name = json_string_value(json_array_get(json_object_get(action, "command"), 0));
+    const char *cwd = json_string_value(json_object_get(action, "cwd"));
+    char *path = resolve(name);
+    if (path == NULL) {
+        snprintf(res->error, sizeof res->error, "cannot start %s: not found in /usr/local/bin:/usr/bin:/bin", name);
+        return -1;
+    }
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(res->error, sizeof res->error, "cannot start %s: %s", name, strerror(errno));
+        free(path);
+        return -1;
+    }
     char **argv = build_argv(action), **envp = build_env(action, ctx);
-    pid_t pid;
-    int rv = posix_spawnp(&pid, argv[0], &fa, &at, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
+    if (cwd == NULL && ctx->shell != NULL)
+        cwd = ctx->shell->workdir;
+    pid_t pid = fork();
+    if (pid == 0)
+        child(ctx->shell, cwd, out[1], report[1], path, argv, envp);
+    close(out[1]);
+    close(report[1]);
+    SpawnError e;
+    ssize_t n = pid > 0 ? read(report[0], &e, sizeof e) : 0; /* EOF: exec succeeded */
+    close(report[0]);
     strv_free(argv);
     strv_free(envp);
-    close(p[1]);
-    if (rv != 0) {
-        close(p[0]);
-        return -rv;
+    free(path);
+    if (pid < 0 || n == (ssize_t)sizeof e) {
+        snprintf(res->error, sizeof res->error, "cannot start %s: %s failed: %s", name,
+                 pid < 0 ? "fork" : stage_names[e.stage], strerror(pid < 0 ? errno : e.err));
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+        close(out[0]);
+        return -1;
     }
-    *out_fd = p[0];
+    *out_fd = out[0];
     return pid;
 }
 
@@ -225,15 +314,25 @@ static void finish(Watch *w, ActionResult *res)
     res->output = tail_finish(&w->tail, &res->output_len);
 }
 
+/* For runs that never started: the reason is their output too. */
+static void output_is_error(ActionResult *res)
+{
+    res->output = xstrdup(res->error);
+    res->output_len = strlen(res->output);
+}
+
 static int run_shell(const json_t *action, const ActionContext *ctx, ActionResult *res)
 {
     Watch w = {.pid_fd = -1};
-    w.pid = spawn(action, ctx, &w.out_fd);
+    res->status = ACTION_FAILED;
+    if (!action_shell_allowed(ctx->shell, json_object_get(action, "command"))) {
+        snprintf(res->error, sizeof res->error, "refused by the executor's shell allow-list (--shell-allow)");
+        output_is_error(res);
+        return 0;
+    }
+    w.pid = spawn(action, ctx, &w.out_fd, res);
     if (w.pid < 0) {
-        res->status = ACTION_FAILED;
-        snprintf(res->error, sizeof res->error, "cannot start %s: %s",
-                 json_string_value(json_array_get(json_object_get(action, "command"), 0)), strerror((int)-w.pid));
-        res->output = xstrdup("");
+        output_is_error(res);
         return 0;
     }
     *ctx->pgid = w.pid;
@@ -267,9 +366,9 @@ int action_run(const json_t *action, const ActionContext *ctx, ActionResult *res
     const char *type = json_string_value(json_object_get(action, "type"));
     if (type != NULL && strcmp(type, "shell") == 0)
         return run_shell(action, ctx, res);
-    res->output = xstrdup("");
     res->status = type != NULL && strcmp(type, "noop") == 0 ? ACTION_SUCCEEDED : ACTION_FAILED;
     if (res->status == ACTION_FAILED)
         snprintf(res->error, sizeof res->error, "unknown action type");
+    output_is_error(res);
     return 0;
 }

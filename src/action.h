@@ -15,8 +15,23 @@ typedef struct ActionResult {
     int exit_code;    /* the exit status, 128+N for signal N, or -1 if it never ran */
     char *output;     /* the tail of stdout+stderr, valid UTF-8; caller frees */
     size_t output_len;
-    char error[160];  /* why it failed beyond its exit code, or "" */
+    char error[256];  /* why it failed beyond its exit code, or "" */
+    int http_status;  /* webhooks: the response status, 0 if none */
 } ActionResult;
+
+/* What the executor allows shell actions (see executor --help). */
+typedef struct ShellPolicy {
+    char **allow;        /* fnmatch patterns on the argv joined by spaces; NULL: any */
+    int nallow;
+    int set_user;        /* 1: drop to uid/gid before exec */
+    uid_t uid;
+    gid_t gid;
+    long rlimit_cpu_s, rlimit_as_mb, rlimit_nofile, rlimit_nproc; /* 0: unchanged */
+    const char *workdir; /* the cwd when the action names none */
+} ShellPolicy;
+
+/* 1 if POLICY lets ARGV (a JSON array of strings) run. */
+int action_shell_allowed(const ShellPolicy *policy, const json_t *argv);
 
 typedef struct ActionContext {
     const char *run_id, *task_id, *scheduled_at;
@@ -25,6 +40,7 @@ typedef struct ActionContext {
     long kill_grace_ms;        /* SIGTERM, then SIGKILL this much later */
     size_t output_cap;         /* bytes of output kept (the tail) */
     volatile sig_atomic_t *cancel; /* set to stop the action early (killed) */
+    const ShellPolicy *shell;      /* NULL: no restrictions */
     /* written by action_run: the process group while it runs, else 0. */
     volatile pid_t *pgid;
 } ActionContext;

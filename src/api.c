@@ -337,6 +337,30 @@ static void runs_list(Req *r)
 static void events_get(Req *r) { api_events_get(r->http, r->res, r->st); }
 static void stats_get(Req *r) { api_stats_get(r->http, r->res, r->st, r->now); }
 
+static void dead_list(Req *r)
+{
+    long limit = query_int(r, "limit", 50, 1, 1000);
+    if (limit < 0)
+        return;
+    json_t *items;
+    int rv = store_dead_list(r->st, (int)limit, &items);
+    if (rv != STORE_OK)
+        store_problem(r, rv);
+    else
+        reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void dead_retry(Req *r)
+{
+    int rv = store_dead_retry(r->st, r->m->params[0], r->now);
+    if (rv == STORE_ENOTFOUND)
+        problem(r, 404, "Not Found", NULL, "no such dead occurrence, or its task is gone");
+    else if (rv != STORE_OK)
+        store_problem(r, rv);
+    else
+        reply_json(r, 202, json_pack("{s:s}", "id", r->m->params[0]));
+}
+
 static const Route routes[] = {
     {"POST", "/api/v1/tasks", tasks_create, 0, "tasks.create"},
     {"GET", "/api/v1/tasks", tasks_list, 0, "tasks.list"},
@@ -347,6 +371,8 @@ static const Route routes[] = {
     {"POST", "/api/v1/tasks/{id}/resume", tasks_resume, 0, "tasks.resume"},
     {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, 0, "tasks.trigger"},
     {"GET", "/api/v1/tasks/{id}/runs", runs_list, 0, "runs.list"},
+    {"GET", "/api/v1/dead", dead_list, 0, "dead.list"},
+    {"POST", "/api/v1/dead/{id}/retry", dead_retry, 0, "dead.retry"},
     {"GET", "/api/v1/events", events_get, 0, "events.get"},
     {"GET", "/api/v1/stats", stats_get, 0, "stats.get"},
 };
@@ -378,7 +404,7 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
     } else {
         r.st = service_store();
         if (m.nparams > 0 && !task_id_valid(task_id(&r)))
-            problem(&r, 404, "Not Found", NULL, "no task with this id");
+            problem(&r, 404, "Not Found", NULL, "no such resource");
         else
             ((ApiHandler)m.route->handler)(&r);
     }

@@ -2,11 +2,17 @@
  *
  * Concurrency: a bounded pool. The main thread fetches entries with
  * XREADGROUP over every shard's ready stream while fewer than --concurrency
- * jobs are held; --concurrency worker threads each run one job at a time
- * (start script, action, completion script); one keeper thread heartbeats the
- * held entries, kills actions whose entries were claimed by someone else, and
- * claims entries idle longer than the recovery timeout (their executor died).
- * Each thread owns its Redis connection.
+ * jobs wait or run; --concurrency worker threads each take one job at a time
+ * (start script, action, completion script). HTTP actions are handed to the
+ * webhook engine's single thread (libcurl multi), which completes them, so up
+ * to --http-concurrency webhooks in flight cost no worker. One keeper thread
+ * heartbeats the held entries, kills actions whose entries were taken away,
+ * and claims entries idle longer than the recovery timeout (their executor
+ * died). Each thread owns its Redis connection.
+ *
+ * Retries are decided here and scheduled through Redis: the completion script
+ * puts a retry token in the due set, which a scheduler dispatches as the next
+ * attempt of the same occurrence. Nothing sleeps in the executor.
  *
  * The run state machine (scripts/start.lua, touch.lua, complete.lua):
  *   fetched (pending, ours) -> started (run record "running") -> completed
@@ -17,10 +23,13 @@
 #include "executor.h"
 
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "action.h"
 #include "clock.h"
@@ -28,24 +37,34 @@
 #include "mem.h"
 #include "metrics.h"
 #include "service.h"
+#include "task.h"
+#include "webhook.h"
 
-typedef enum { JOB_QUEUED, JOB_RUNNING } JobState;
+typedef enum { JOB_QUEUED, JOB_RUNNING, JOB_WEBHOOK } JobState;
 
 typedef struct Job {
     ReadyEntry e;
     JobState state;
     volatile sig_atomic_t cancel;
     volatile pid_t pgid;
+    /* while running */
+    json_t *spec;
+    int attempt;
+    char run_id[192], sched[CLOCK_RFC3339_LEN];
+    ActionContext ctx;
     struct Job *next;
 } Job;
 
 typedef struct Exec {
     char self[128];
-    long concurrency, recovery_ms, grace_ms, max_deliveries, output_cap, kill_grace_ms;
+    long concurrency, http_concurrency, recovery_ms, grace_ms, max_deliveries, output_cap, kill_grace_ms;
+    long history_age_s, connect_timeout_ms;
+    ShellPolicy shell;
+    WebhookEngine *webhooks;
     pthread_mutex_t lock;
     pthread_cond_t changed;
     Job *jobs; /* every held job, oldest first */
-    int held, running;
+    int held, running, webhooks_in_flight;
     int draining; /* stop fetching; workers finish what runs */
 } Exec;
 
@@ -79,6 +98,7 @@ static void job_drop(Job *j)
         }
     }
     ex.held--;
+    json_decref(j->spec);
     free(j);
     pthread_cond_broadcast(&ex.changed);
 }
@@ -88,24 +108,40 @@ static const char *status_name(ActionStatus s)
     return s == ACTION_SUCCEEDED ? "succeeded" : s == ACTION_TIMED_OUT ? "timed_out" : "failed";
 }
 
-static void execute(Store *st, Job *j, int attempt, json_t *spec)
+/* Decides what follows a finished attempt: a retry, a dead letter, or
+ * nothing, from the task's retry policy. */
+static void plan_retry(const Job *j, const ActionResult *ar, RunResult *rr, int64_t now)
 {
-    char run_id[192], sched[CLOCK_RFC3339_LEN], labels[64];
-    snprintf(run_id, sizeof run_id, "%s:%lld:%d", j->e.task, (long long)j->e.sched_ms, attempt);
-    clock_format_rfc3339(j->e.sched_ms, sched);
-    json_t *timeout = json_object_get(spec, "timeout_s");
-    ActionContext ctx = {.run_id = run_id, .task_id = j->e.task, .scheduled_at = sched,
-                         .attempt = attempt, .timeout_s = timeout ? (long)json_integer_value(timeout) : 3600,
-                         .kill_grace_ms = ex.kill_grace_ms, .output_cap = (size_t)ex.output_cap,
-                         .cancel = &j->cancel, .pgid = &j->pgid};
-    ActionResult ar;
-    log_info("run started", "{s:s,s:s,s:i}", "task_id", j->e.task, "run_id", run_id, "attempt", attempt);
-    action_run(json_object_get(spec, "action"), &ctx, &ar);
-    RunResult rr = {.status = status_name(ar.status), .exit_code = ar.exit_code, .output = ar.output,
-                    .output_len = ar.output_len, .error = ar.error[0] ? ar.error : NULL};
+    TaskError err;
+    TaskSpec *spec = task_spec_from_json(json_incref(j->spec), &err);
+    if (spec == NULL || ar->status == ACTION_SUCCEEDED) {
+        task_spec_free(spec);
+        return;
+    }
+    unsigned rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
+        rnd = 0;
+    int64_t delay = task_retry_delay_ms(&spec->retry, j->attempt, (double)rnd / 4294967296.0);
+    if (delay >= 0)
+        rr->retry_at_ms = now + delay;
+    else
+        rr->dead = spec->retry.max_attempts > 1;
+    task_spec_free(spec);
+}
+
+/* Records the outcome of J's run, retrying while Redis is unreachable. */
+static void finish(Store *st, Job *j, ActionResult *ar)
+{
+    char labels[64];
+    int64_t now = clock_now_ms();
+    RunResult rr = {.status = status_name(ar->status), .exit_code = ar->exit_code, .output = ar->output,
+                    .output_len = ar->output_len, .error = ar->error[0] ? ar->error : NULL,
+                    .http_status = ar->http_status, .attempt = j->attempt,
+                    .history_max_age_ms = ex.history_age_s * 1000};
+    plan_retry(j, ar, &rr, now);
     int recorded = 0;
     int64_t retry = 100;
-    while (store_run_complete(st, &j->e, ex.self, run_id, &rr, clock_now_ms(), &recorded) == STORE_EIO) {
+    while (store_run_complete(st, &j->e, ex.self, j->run_id, &rr, now, &recorded) == STORE_EIO) {
         if (j->cancel)
             break; /* the keeper saw the entry is no longer ours */
         clock_sleep_ms(retry);
@@ -113,30 +149,61 @@ static void execute(Store *st, Job *j, int attempt, json_t *spec)
     }
     snprintf(labels, sizeof labels, "outcome=\"%s\"", recorded ? rr.status : "dropped");
     metrics_add("dts_runs_total", labels, 1);
-    log_info(recorded ? "run finished" : "run result dropped: entry no longer ours", "{s:s,s:s,s:s,s:i}",
-             "task_id", j->e.task, "run_id", run_id, "status", rr.status, "exit_code", ar.exit_code);
-    free(ar.output);
+    log_info(recorded ? "run finished" : "run result dropped: entry no longer ours", "{s:s,s:s,s:s,s:i,s:s?,s:b}",
+             "task_id", j->e.task, "run_id", j->run_id, "status", rr.status, "exit_code", ar->exit_code,
+             "error", rr.error, "retry", rr.retry_at_ms > 0);
 }
 
-/* Starts J (fenced), runs it, completes it. */
-static void work(Store *st, Job *j)
+/* The webhook engine's completion, on its thread. */
+static void webhook_finished_cb(void *ud, ActionResult *ar)
+{
+    Job *j = ud;
+    finish(service_store(), j, ar);
+    pthread_mutex_lock(&ex.lock);
+    ex.webhooks_in_flight--;
+    job_drop(j);
+    pthread_mutex_unlock(&ex.lock);
+}
+
+/* Starts J (fenced) and runs it. Returns 1 if the webhook engine took it. */
+static int work(Store *st, Job *j)
 {
     StartVerdict verdict = START_STALE;
-    int attempt = 0;
-    json_t *spec = NULL;
     int64_t now = clock_now_ms();
-    if (store_run_start(st, &j->e, ex.self, now, (int)ex.max_deliveries, &verdict, &attempt, &spec) != STORE_OK) {
+    if (store_run_start(st, &j->e, ex.self, now, (int)ex.max_deliveries, ex.recovery_ms, &verdict,
+                        &j->attempt, &j->spec) != STORE_OK) {
         log_warn("run start failed; the entry will be retried", "{s:s,s:s}", "task_id", j->e.task,
                  "error", store_errstr(st));
-        return; /* stays pending: recovered after the timeout */
+        return 0; /* stays pending: recovered after the timeout */
     }
-    if (verdict == START_RUN && spec != NULL) {
-        metrics_observe("dts_run_lateness_seconds", NULL, (double)(now - j->e.sched_ms) / 1000.0);
-        execute(st, j, attempt, spec);
-    } else if (verdict == START_DEAD) {
-        log_warn("occurrence dead-lettered", "{s:s,s:i}", "task_id", j->e.task, "attempt", attempt);
+    if (verdict == START_DEAD || verdict == START_SKIPPED)
+        log_warn(verdict == START_DEAD ? "occurrence dead-lettered" : "occurrence skipped: overlap forbid",
+                 "{s:s,s:i}", "task_id", j->e.task, "attempt", j->attempt);
+    if (verdict != START_RUN || j->spec == NULL)
+        return 0;
+    metrics_observe("dts_run_lateness_seconds", NULL, (double)(now - j->e.sched_ms) / 1000.0);
+    snprintf(j->run_id, sizeof j->run_id, "%s:%lld:%d", j->e.task, (long long)j->e.sched_ms, j->attempt);
+    clock_format_rfc3339(j->e.sched_ms, j->sched);
+    json_t *timeout = json_object_get(j->spec, "timeout_s"), *action = json_object_get(j->spec, "action");
+    j->ctx = (ActionContext){.run_id = j->run_id, .task_id = j->e.task, .scheduled_at = j->sched,
+                             .attempt = j->attempt, .timeout_s = timeout ? (long)json_integer_value(timeout) : 3600,
+                             .kill_grace_ms = ex.kill_grace_ms, .output_cap = (size_t)ex.output_cap,
+                             .cancel = &j->cancel, .pgid = &j->pgid, .shell = &ex.shell};
+    log_info("run started", "{s:s,s:s,s:i}", "task_id", j->e.task, "run_id", j->run_id, "attempt", j->attempt);
+    const char *type = json_string_value(json_object_get(action, "type"));
+    if (type != NULL && strcmp(type, "http") == 0) {
+        pthread_mutex_lock(&ex.lock);
+        j->state = JOB_WEBHOOK;
+        ex.webhooks_in_flight++;
+        pthread_mutex_unlock(&ex.lock);
+        webhook_submit(ex.webhooks, action, &j->ctx, webhook_finished_cb, j);
+        return 1;
     }
-    json_decref(spec);
+    ActionResult ar;
+    action_run(action, &j->ctx, &ar);
+    finish(st, j, &ar);
+    free(ar.output);
+    return 0;
 }
 
 static void *worker_cb(void *arg)
@@ -157,10 +224,11 @@ static void *worker_cb(void *arg)
         ex.running++;
         metrics_set("dts_runs_in_flight", NULL, ex.running);
         pthread_mutex_unlock(&ex.lock);
-        work(st, j);
+        int handed_off = work(st, j);
         pthread_mutex_lock(&ex.lock);
         ex.running--;
-        job_drop(j);
+        if (!handed_off)
+            job_drop(j);
     }
     pthread_mutex_unlock(&ex.lock);
     service_store_release();
@@ -170,22 +238,29 @@ static void *worker_cb(void *arg)
 /* Heartbeats held entries shard by shard; kills runs whose entry was lost. */
 static void keeper_touch(Store *st, int shards)
 {
-    const char **ids = NULL;
+    char **ids = NULL, **tasks = NULL;
     Job **owners = NULL;
     int *lost = NULL;
     for (int sh = 0; sh < shards; sh++) {
         int n = 0;
         pthread_mutex_lock(&ex.lock);
         ids = xrealloc(ids, (size_t)(ex.held + 1) * sizeof *ids);
+        tasks = xrealloc(tasks, (size_t)(ex.held + 1) * sizeof *tasks);
         owners = xrealloc(owners, (size_t)(ex.held + 1) * sizeof *owners);
         for (Job *j = ex.jobs; j; j = j->next)
-            if (j->e.shard == sh)
-                owners[n] = j, ids[n++] = j->e.entry;
+            if (j->e.shard == sh) /* copies: a worker may free the job meanwhile */
+                owners[n] = j, tasks[n] = xstrdup(j->e.task), ids[n++] = xstrdup(j->e.entry);
         pthread_mutex_unlock(&ex.lock);
         if (n == 0)
             continue;
         lost = xrealloc(lost, (size_t)n * sizeof *lost);
-        if (store_ready_touch(st, sh, ex.self, ids, n, lost) != STORE_OK)
+        int rv = store_ready_touch(st, sh, ex.self, (const char *const *)ids, (const char *const *)tasks, n,
+                                   clock_now_ms(), lost);
+        for (int i = 0; i < n; i++) {
+            free(ids[i]);
+            free(tasks[i]);
+        }
+        if (rv != STORE_OK)
             continue;
         pthread_mutex_lock(&ex.lock);
         for (int i = 0; i < n; i++) {
@@ -206,16 +281,26 @@ static void keeper_touch(Store *st, int shards)
         pthread_mutex_unlock(&ex.lock);
     }
     free(ids);
+    free(tasks);
     free(owners);
     free(lost);
 }
 
 /* Claims entries whose executor died, while there is room for them. */
+/* How many more entries to take: workers free for them, unless the webhook
+ * engine is full. Called with the lock held. */
+static int room_locked(void)
+{
+    if (ex.webhooks_in_flight >= ex.http_concurrency)
+        return 0;
+    return (int)ex.concurrency - (ex.held - ex.webhooks_in_flight);
+}
+
 static void keeper_claim(Store *st, int shards, char (*cursors)[40])
 {
     for (int sh = 0; sh < shards; sh++) {
         pthread_mutex_lock(&ex.lock);
-        int room = (int)ex.concurrency - ex.held;
+        int room = room_locked();
         pthread_mutex_unlock(&ex.lock);
         if (room <= 0 || ex.draining)
             return;
@@ -265,7 +350,7 @@ static void fetch(Store *st)
     int shards = store_shards(st);
     while (!service_stopping) {
         pthread_mutex_lock(&ex.lock);
-        int room = (int)ex.concurrency - ex.held;
+        int room = room_locked();
         pthread_mutex_unlock(&ex.lock);
         if (room <= 0) {
             pthread_mutex_lock(&ex.lock);
@@ -319,10 +404,33 @@ static void drain(Store *st)
     pthread_mutex_unlock(&ex.lock);
 }
 
+/* Fills ex.shell from --shell-allow and --run-as. */
+static int shell_policy(const char *allow, const char *run_as, char *err, size_t errlen)
+{
+    char *copy = xstrdup(allow), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        ex.shell.allow = xrealloc(ex.shell.allow, (size_t)(ex.shell.nallow + 1) * sizeof *ex.shell.allow);
+        ex.shell.allow[ex.shell.nallow++] = xstrdup(tok);
+    }
+    free(copy);
+    if (geteuid() != 0 || strcmp(run_as, "root") == 0)
+        return 0;
+    const char *user = run_as[0] ? run_as : "nobody";
+    struct passwd *pw = getpwnam(user);
+    if (pw == NULL) {
+        snprintf(err, errlen, "--run-as: no user \"%s\"", user);
+        return -1;
+    }
+    ex.shell.set_user = 1;
+    ex.shell.uid = pw->pw_uid;
+    ex.shell.gid = pw->pw_gid;
+    return 0;
+}
+
 int executor_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen;
+    static const char *listen, *http_allow, *shell_allow, *run_as;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "", 0, 0, "serve /healthz, /readyz, /metrics here (HOST:PORT)"},
         {"concurrency", OPT_INT, &ex.concurrency, "16", 1, 4096, "actions run at once"},
@@ -331,6 +439,17 @@ int executor_main(int argc, char **argv)
         {"kill-grace-ms", OPT_INT, &ex.kill_grace_ms, "5000", 0, 600000, "after a timeout's SIGTERM, wait this long before SIGKILL"},
         {"max-deliveries", OPT_INT, &ex.max_deliveries, "5", 1, 1000, "entries delivered more often are dead-lettered"},
         {"output-cap", OPT_INT, &ex.output_cap, "65536", 256, 16777216, "bytes of output kept per run (the tail)"},
+        {"http-concurrency", OPT_INT, &ex.http_concurrency, "256", 1, 100000, "webhooks in flight at once (one thread)"},
+        {"http-allow", OPT_STR, &http_allow, "", 0, 0, "internal address blocks webhooks may reach (CIDR list)"},
+        {"http-connect-timeout-ms", OPT_INT, &ex.connect_timeout_ms, "5000", 100, 600000, "webhook connect timeout"},
+        {"shell-allow", OPT_STR, &shell_allow, "", 0, 0, "if set, shell commands (argv joined by spaces) must match one of these comma-separated patterns"},
+        {"run-as", OPT_STR, &run_as, "", 0, 0, "user for shell actions; when root, defaults to nobody (\"root\" keeps root)"},
+        {"workdir", OPT_STR, &ex.shell.workdir, "/", 0, 0, "working directory of actions that name none"},
+        {"rlimit-cpu-s", OPT_INT, &ex.shell.rlimit_cpu_s, "0", 0, 1000000, "CPU seconds per action (0: unlimited)"},
+        {"rlimit-as-mb", OPT_INT, &ex.shell.rlimit_as_mb, "0", 0, 1048576, "address space per action (0: unlimited)"},
+        {"rlimit-nofile", OPT_INT, &ex.shell.rlimit_nofile, "1024", 0, 1048576, "open files per action (0: unchanged)"},
+        {"rlimit-nproc", OPT_INT, &ex.shell.rlimit_nproc, "0", 0, 1048576, "processes of the action's user (0: unchanged)"},
+        {"history-max-age-s", OPT_INT, &ex.history_age_s, "604800", 60, 315360000, "runs older than this leave the history"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -342,11 +461,19 @@ int executor_main(int argc, char **argv)
     metrics_declare("dts_runs_in_flight", METRIC_GAUGE, "Actions running now.");
     metrics_declare("dts_entries_recovered_total", METRIC_COUNTER, "Entries claimed from dead executors.");
     char err[160];
+    NetAcl *acl = netacl_parse(http_allow, err, sizeof err);
+    if (acl == NULL || shell_policy(shell_allow, run_as, err, sizeof err) != 0) {
+        fprintf(stderr, "dts executor: %s\n", err);
+        netacl_free(acl);
+        return 2;
+    }
     HttpServer *probes = service_probe_server(listen, err, sizeof err);
     if (listen[0] && probes == NULL) {
         fprintf(stderr, "dts executor: %s\n", err);
         return 1;
     }
+    WebhookConfig wc = {.allow = acl, .connect_timeout_ms = ex.connect_timeout_ms, .body_cap = 4096};
+    ex.webhooks = webhook_start(&wc, err, sizeof err);
     Store *st = service_store();
     service_instance_id("executor", ex.self, sizeof ex.self);
     if (service_wait_redis(st) != 0)
@@ -363,6 +490,11 @@ int executor_main(int argc, char **argv)
     for (long i = 0; i < ex.concurrency; i++)
         pthread_join(workers[i], NULL);
     pthread_join(keeper, NULL);
+    webhook_stop(ex.webhooks);
+    netacl_free(acl);
+    for (int i = 0; i < ex.shell.nallow; i++)
+        free(ex.shell.allow[i]);
+    free(ex.shell.allow);
     free(workers);
     httpd_stop(probes);
     service_store_release();

@@ -91,25 +91,73 @@ static void leases_update(Sched *s, int64_t now)
     free(got);
 }
 
-/* The next due time of a recurring item, with the misfire rule: an occurrence
- * more than misfire_ms overdue is coalesced, resuming from now (run once). */
-static int64_t next_due(Sched *s, const DueItem *it, int64_t now)
+/* Counts fire times in (from, to], stopping at LIMIT; *last gets the last one. */
+static int64_t count_fires(const CronExpr *e, const Tz *tz, int64_t anchor, int64_t from, int64_t to,
+                           int64_t limit, int64_t *last)
 {
-    if (strcmp(it->kind, "cron") != 0)
-        return -1;
+    int64_t n = 0, t = from;
+    *last = from;
+    while (n < limit && (t = cron_next(e, tz, anchor, t)) >= 0 && t <= to) {
+        *last = t;
+        n++;
+    }
+    return n;
+}
+
+/* Applies the misfire policy to an occurrence overdue by more than its
+ * threshold (DESIGN: run_once is the default):
+ *   run_once  run it, count the others missed since as coalesced, resume from now;
+ *   skip      run none of them, count them as skipped, resume from now;
+ *   run_all   run each in turn, at most TASK_MISFIRE_RUN_ALL_CAP (older ones skipped). */
+static void plan_misfire(DueItem *it, const CronExpr *e, const Tz *tz, int64_t now)
+{
+    int64_t last, missed = count_fires(e, tz, it->created_ms, it->due_ms, now, 100000, &last);
+    switch (task_misfire_parse(it->misfire)) {
+    case MISFIRE_SKIP:
+        it->dispatch = 0;
+        it->skipped = missed + 1;
+        it->next_ms = cron_next(e, tz, it->created_ms, now);
+        break;
+    case MISFIRE_RUN_ALL:
+        it->next_ms = cron_next(e, tz, it->created_ms, it->due_ms);
+        if (missed > TASK_MISFIRE_RUN_ALL_CAP) { /* keep only the newest CAP */
+            it->skipped = missed - TASK_MISFIRE_RUN_ALL_CAP;
+            count_fires(e, tz, it->created_ms, it->due_ms, now, it->skipped, &last);
+            it->next_ms = cron_next(e, tz, it->created_ms, last);
+        }
+        break;
+    default:
+        it->coalesced = missed;
+        it->next_ms = cron_next(e, tz, it->created_ms, now);
+    }
+}
+
+/* Decides what dispatching IT means: whether to run it and the next due time
+ * of its task, within the task's end_at and max_runs. */
+static void plan_item(Sched *s, DueItem *it, int64_t now)
+{
+    it->dispatch = 1;
+    it->next_ms = -1;
+    if (it->retry || strcmp(it->kind, "cron") != 0)
+        return;
     char err[160];
     CronExpr *e = cron_parse(it->cron, err, sizeof err);
     const Tz *tz = tz_get(it->tz[0] ? it->tz : "UTC", err, sizeof err);
     if (e == NULL || tz == NULL) {
-        log_error("stored schedule no longer parses; task stops", "{s:s,s:s}", "task_id", it->id, "error", err);
+        log_error("stored schedule no longer parses; the task stops", "{s:s,s:s}", "task_id", it->id, "error", err);
         cron_free(e);
-        return -1;
+        return;
     }
-    int64_t next = cron_next(e, tz, it->created_ms, it->due_ms);
-    if (next >= 0 && next <= now - s->misfire_ms)
-        next = cron_next(e, tz, it->created_ms, now);
+    int64_t threshold = it->misfire_ms >= 0 ? it->misfire_ms : s->misfire_ms;
+    if (now - it->due_ms > threshold)
+        plan_misfire(it, e, tz, now);
+    else
+        it->next_ms = cron_next(e, tz, it->created_ms, it->due_ms);
+    if (it->max_runs > 0 && it->dispatched + it->dispatch >= it->max_runs)
+        it->next_ms = -1;
+    if (it->end_at_ms > 0 && it->next_ms > it->end_at_ms)
+        it->next_ms = -1;
     cron_free(e);
-    return next;
 }
 
 /* Dispatches one shard's batch; returns how many occurrences moved. */
@@ -119,7 +167,7 @@ static int dispatch_shard(Sched *s, int shard, DueItem *items, int n, int64_t no
     if (store_due_details(s->st, shard, items, n) != STORE_OK)
         return 0;
     for (int i = 0; i < n; i++)
-        items[i].next_ms = next_due(s, &items[i], now);
+        plan_item(s, &items[i], now);
     if (store_dispatch(s->st, shard, items, n, now, &dispatched) != STORE_OK) {
         log_warn("dispatch failed", "{s:i,s:s}", "shard", shard, "error", store_errstr(s->st));
         return 0;
@@ -186,7 +234,7 @@ int scheduler_main(int argc, char **argv)
         {"lease-ttl-ms", OPT_INT, &s.lease_ttl_ms, "3000", 300, 60000, "shard lease TTL; failover takes about this long"},
         {"idle-ms", OPT_INT, &s.idle_ms, "50", 1, 1000, "longest sleep between due reads"},
         {"batch", OPT_INT, &s.batch, "200", 1, STORE_DISPATCH_MAX, "occurrences per dispatch script"},
-        {"misfire-threshold-ms", OPT_INT, &s.misfire_ms, "5000", 0, 86400000, "older overdue recurring occurrences are coalesced into one"},
+        {"misfire-threshold-ms", OPT_INT, &s.misfire_ms, "5000", 0, 86400000, "an occurrence later than this is a misfire (a task's misfire_threshold_s wins)"},
         {"ignore-leases", OPT_INT, &s.ignore_leases, "0", 0, 1, "testing only: 1 dispatches every shard, held or not"},
         SERVICE_OPTIONS(cfg),
         {0},

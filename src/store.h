@@ -111,16 +111,35 @@ int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cur
 /* A task's runs, newest first, at most LIMIT. *items is a new JSON array. */
 int store_runs_list(Store *st, const char *id, int limit, json_t **items);
 
+/* Dead occurrences, newest first across shards, at most LIMIT: each has id
+ * ("SHARD-ENTRY"), task_id, occurrence_id, attempts, error, dead_at.
+ * *items is a new JSON array. */
+int store_dead_list(Store *st, int limit, json_t **items);
+
+/* Re-drives dead occurrence ID as its next attempt. STORE_ENOTFOUND if it is
+ * not (or no longer) dead, or its task is gone. */
+int store_dead_retry(Store *st, const char *id, int64_t now_ms);
+
 /* ---- scheduler ---- */
 
+/* A member of a due set: a task's next occurrence, or a retry token
+ * "retry:TASK:SCHED_MS:ATTEMPT" (a failed run's next attempt). */
 typedef struct DueItem {
-    char id[TASK_ID_MAX + 1];
-    char due[32];     /* the score exactly as Redis prints it */
+    char member[128];
+    char id[TASK_ID_MAX + 1];  /* the task */
+    int64_t sched_ms;          /* the occurrence: due time, or the retried one's */
+    int attempt;               /* 1, or the retry's attempt */
+    int retry;                 /* 1 for a retry token */
+    char due[32];              /* the score exactly as Redis prints it */
     int64_t due_ms;
-    char version[24]; /* filled by store_due_details */
-    char kind[8], cron[TASK_CRON_MAX + 1], tz[65];
-    int64_t created_ms;
-    int64_t next_ms; /* set by the caller before store_dispatch */
+    /* filled by store_due_details */
+    char version[24];
+    char kind[8], cron[TASK_CRON_MAX + 1], tz[65], misfire[12];
+    int64_t created_ms, misfire_ms, end_at_ms, max_runs, dispatched;
+    /* set by the caller before store_dispatch */
+    int64_t next_ms;   /* next due of a recurring task, -1: none */
+    int dispatch;      /* 0: move the schedule on without running (misfire skip) */
+    int64_t skipped, coalesced; /* misfire counts to add to the task */
 } DueItem;
 
 /* Heartbeats scheduler SELF and returns the live schedulers' ids, sorted, as a
@@ -141,7 +160,7 @@ int store_lease_release(Store *st, int shard, const char *owner);
 int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
                     int *counts, int64_t *earliest_ms);
 
-/* Fills version, kind, cron, tz and created of N items of one shard. */
+/* Fills the task fields of N items of one shard (see DueItem). */
 int store_due_details(Store *st, int shard, DueItem *items, int n);
 
 /* Runs the dispatch compare-and-set for N items of SHARD; *dispatched gets how
@@ -171,24 +190,31 @@ int store_ready_read(Store *st, const char *consumer, int count, int block_ms, R
 int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_idle_ms, int count,
                       char cursor[40], ReadyEntry **out, int *n);
 
-typedef enum { START_RUN, START_STALE, START_GONE, START_DEAD } StartVerdict;
+typedef enum { START_RUN, START_STALE, START_GONE, START_DEAD, START_SKIPPED } StartVerdict;
 
-/* Starts a run of E (see scripts/start.lua). *attempt gets the attempt number
- * and, for START_RUN, *spec the stored spec (caller decrefs). */
+/* Starts a run of E (see scripts/start.lua), applying the overlap policy with
+ * markers older than STALE_MS ignored. *attempt gets the attempt number and,
+ * for START_RUN, *spec the stored spec (caller decrefs). */
 int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_t now_ms,
-                    int max_deliveries, StartVerdict *verdict, int *attempt, json_t **spec);
+                    int max_deliveries, int64_t stale_ms, StartVerdict *verdict, int *attempt,
+                    json_t **spec);
 
-/* Heartbeats N in-flight entries of SHARD; lost[i] is set for those no longer
- * ours. */
-int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries, int n,
-                      int *lost);
+/* Heartbeats N in-flight entries of SHARD (ENTRIES[i] belongs to task
+ * TASKS[i]); lost[i] is set for those no longer ours. */
+int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries,
+                      const char *const *tasks, int n, int64_t now_ms, int *lost);
 
 typedef struct RunResult {
     const char *status; /* succeeded, failed, timed_out */
     int exit_code;      /* < 0: none */
     const char *output;
     size_t output_len;
-    const char *error; /* NULL: none */
+    const char *error;  /* NULL: none */
+    int http_status;    /* 0: none */
+    int attempt;        /* the attempt that ran */
+    int64_t retry_at_ms; /* > 0: schedule attempt + 1 then */
+    int dead;           /* 1: the attempts are used up; record a dead letter */
+    int64_t history_max_age_ms;
 } RunResult;
 
 /* Completes run RUN_ID of E, fenced. *recorded is 0 if it was no longer ours. */

@@ -1,5 +1,6 @@
 /* store_exec: the executor's side of the store: reading and claiming ready
  * entries, and the fenced start, heartbeat and completion of runs. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +150,8 @@ static void add_run_keys(Store *st, Args *a, const ReadyEntry *e)
 }
 
 int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_t now_ms,
-                    int max_deliveries, StartVerdict *verdict, int *attempt, json_t **spec)
+                    int max_deliveries, int64_t stale_ms, StartVerdict *verdict, int *attempt,
+                    json_t **spec)
 {
     char k[KEY_MAX], ms[32], sched[CLOCK_RFC3339_LEN], now[CLOCK_RFC3339_LEN];
     Args a = {0};
@@ -172,6 +174,7 @@ int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_
     args_addf(&a, "%d", max_deliveries);
     args_add(&a, EVENTS_MAXLEN);
     args_add(&a, e->kind[0] ? e->kind : "schedule");
+    args_add(&a, ms_str(ms, stale_ms));
     redisReply *r = store_eval(st, SCRIPT_START, 6, &a);
     args_free(&a);
     *spec = NULL;
@@ -182,10 +185,11 @@ int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_
         rv = r->type == REDIS_REPLY_ERROR ? store_reply_error(st, r) : STORE_EIO;
     } else {
         const char *v = r->element[0]->str;
-        *verdict = strcmp(v, "run") == 0    ? START_RUN
-                   : strcmp(v, "gone") == 0 ? START_GONE
-                   : strcmp(v, "dead") == 0 ? START_DEAD
-                                            : START_STALE;
+        *verdict = strcmp(v, "run") == 0       ? START_RUN
+                   : strcmp(v, "gone") == 0    ? START_GONE
+                   : strcmp(v, "dead") == 0    ? START_DEAD
+                   : strcmp(v, "skipped") == 0 ? START_SKIPPED
+                                               : START_STALE;
         *attempt = (int)r->element[1]->integer;
         if (*verdict == START_RUN && r->elements == 3)
             *spec = json_loads(r->element[2]->str, 0, NULL);
@@ -194,18 +198,23 @@ int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_
     return rv;
 }
 
-int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries, int n,
-                      int *lost)
+int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries,
+                      const char *const *tasks, int n, int64_t now_ms, int *lost)
 {
-    char k[KEY_MAX];
+    char k[KEY_MAX], ms[32];
     Args a = {0};
     skey(st, k, shard, "ready", NULL);
     args_add(&a, k);
+    for (int i = 0; i < n; i++) {
+        skey(st, k, shard, "task", tasks[i]);
+        args_add(&a, k);
+    }
     args_add(&a, STORE_GROUP);
     args_add(&a, consumer);
+    args_add(&a, ms_str(ms, now_ms));
     for (int i = 0; i < n; i++)
         args_add(&a, entries[i]);
-    redisReply *r = store_eval(st, SCRIPT_TOUCH, 1, &a);
+    redisReply *r = store_eval(st, SCRIPT_TOUCH, n + 1, &a);
     args_free(&a);
     if (r == NULL)
         return STORE_EIO;
@@ -225,8 +234,11 @@ int store_run_complete(Store *st, const ReadyEntry *e, const char *consumer, con
     char k[KEY_MAX], ms[32], now[CLOCK_RFC3339_LEN];
     Args a = {0};
     add_run_keys(st, &a, e);
-    skey(st, k, e->shard, "events", NULL);
-    args_add(&a, k);
+    static const char *const more[] = {"events", "due", "dead"};
+    for (int i = 0; i < 3; i++) {
+        skey(st, k, e->shard, more[i], NULL);
+        args_add(&a, k);
+    }
     clock_format_rfc3339(now_ms, now);
     args_add(&a, e->entry);
     args_add(&a, STORE_GROUP);
@@ -243,7 +255,15 @@ int store_run_complete(Store *st, const ReadyEntry *e, const char *consumer, con
     args_addf(&a, "%d", st->runs_kept);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
-    redisReply *r = store_eval(st, SCRIPT_COMPLETE, 5, &a);
+    args_add(&a, res->retry_at_ms > 0 ? ms_str(ms, res->retry_at_ms) : "");
+    args_addf(&a, "retry:%s:%lld:%d", e->task, (long long)e->sched_ms, res->attempt + 1);
+    args_add(&a, res->dead ? "1" : "0");
+    args_add(&a, ms_str(ms, res->history_max_age_ms > 0 ? res->history_max_age_ms : INT64_MAX / 2));
+    if (res->http_status > 0)
+        args_addf(&a, "%d", res->http_status);
+    else
+        args_add(&a, "");
+    redisReply *r = store_eval(st, SCRIPT_COMPLETE, 7, &a);
     args_free(&a);
     if (r == NULL)
         return STORE_EIO;

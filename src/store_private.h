@@ -20,6 +20,7 @@ typedef enum {
     SCRIPT_TOUCH,
     SCRIPT_COMPLETE,
     SCRIPT_REQUEUE,
+    SCRIPT_REDRIVE,
     SCRIPT_COUNT
 } ScriptId;
 

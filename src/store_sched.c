@@ -110,6 +110,29 @@ int store_lease_release(Store *st, int shard, const char *owner)
     return r ? STORE_OK : STORE_EIO;
 }
 
+/* Fills IT from a due-set member and its score; -1 for a malformed member. */
+static int due_item_parse(DueItem *it, const char *member, const char *score)
+{
+    memset(it, 0, sizeof *it);
+    snprintf(it->member, sizeof it->member, "%s", member);
+    snprintf(it->due, sizeof it->due, "%s", score);
+    it->due_ms = strtoll(score, NULL, 10);
+    it->attempt = 1;
+    if (strncmp(member, "retry:", 6) != 0) {
+        snprintf(it->id, sizeof it->id, "%s", member);
+        it->sched_ms = it->due_ms;
+        return 0;
+    }
+    long long sched;
+    int attempt, n = 0;
+    if (sscanf(member + 6, "%64[A-Za-z0-9_-]:%lld:%d%n", it->id, &sched, &attempt, &n) != 3 || member[6 + n] != '\0')
+        return -1;
+    it->retry = 1;
+    it->sched_ms = sched;
+    it->attempt = attempt;
+    return 0;
+}
+
 int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
                     int *counts, int64_t *earliest_ms)
 {
@@ -128,11 +151,9 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
         if (due == NULL || first == NULL || due->type != REDIS_REPLY_ARRAY)
             rv = STORE_EIO;
         for (size_t j = 0; rv == STORE_OK && j + 1 < due->elements && counts[i] < batch; j += 2) {
-            DueItem *it = &items[i * batch + counts[i]++];
-            memset(it, 0, sizeof *it);
-            snprintf(it->id, sizeof it->id, "%s", due->element[j]->str);
-            snprintf(it->due, sizeof it->due, "%s", due->element[j + 1]->str);
-            it->due_ms = strtoll(it->due, NULL, 10);
+            DueItem *it = &items[i * batch + counts[i]];
+            if (due_item_parse(it, due->element[j]->str, due->element[j + 1]->str) == 0)
+                counts[i]++;
         }
         if (rv == STORE_OK && first->type == REDIS_REPLY_ARRAY && first->elements == 2) {
             int64_t e = strtoll(first->element[1]->str, NULL, 10);
@@ -150,22 +171,28 @@ int store_due_details(Store *st, int shard, DueItem *items, int n)
     char k[KEY_MAX];
     for (int i = 0; i < n; i++) {
         skey(st, k, shard, "task", items[i].id);
-        rconn_append(st->rc, "HMGET %s version kind cron tz created", k);
+        rconn_append(st->rc, "HMGET %s version kind cron tz created misfire misfire_ms end_at max_runs dispatched", k);
     }
     int rv = STORE_OK;
     for (int i = 0; i < n; i++) {
         redisReply *r = rconn_read(st->rc);
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10) {
             rv = STORE_EIO;
         } else {
-            const char *v[5];
-            for (int j = 0; j < 5; j++)
+            const char *v[10];
+            for (int j = 0; j < 10; j++)
                 v[j] = r->element[j]->str ? r->element[j]->str : "";
-            snprintf(items[i].version, sizeof items[i].version, "%s", v[0]);
-            snprintf(items[i].kind, sizeof items[i].kind, "%s", v[1]);
-            snprintf(items[i].cron, sizeof items[i].cron, "%s", v[2]);
-            snprintf(items[i].tz, sizeof items[i].tz, "%s", v[3]);
-            items[i].created_ms = strtoll(v[4], NULL, 10);
+            DueItem *it = &items[i];
+            snprintf(it->version, sizeof it->version, "%s", v[0]);
+            snprintf(it->kind, sizeof it->kind, "%s", v[1]);
+            snprintf(it->cron, sizeof it->cron, "%s", v[2]);
+            snprintf(it->tz, sizeof it->tz, "%s", v[3]);
+            it->created_ms = strtoll(v[4], NULL, 10);
+            snprintf(it->misfire, sizeof it->misfire, "%s", v[5]);
+            it->misfire_ms = v[6][0] ? strtoll(v[6], NULL, 10) : -1;
+            it->end_at_ms = strtoll(v[7], NULL, 10);
+            it->max_runs = strtoll(v[8], NULL, 10);
+            it->dispatched = strtoll(v[9], NULL, 10);
         }
         freeReplyObject(r);
     }
@@ -186,10 +213,18 @@ int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t no
     }
     args_add(&a, ms_str(ms, now_ms));
     for (int i = 0; i < n; i++) {
-        args_add(&a, items[i].id);
-        args_add(&a, items[i].due);
-        args_add(&a, items[i].version);
-        args_add(&a, ms_str(ms, items[i].next_ms));
+        const DueItem *it = &items[i];
+        args_add(&a, it->member);
+        args_add(&a, it->id);
+        args_add(&a, it->due);
+        args_add(&a, it->retry ? "" : it->version);
+        args_add(&a, ms_str(ms, it->next_ms));
+        args_add(&a, it->dispatch ? "1" : "0");
+        args_add(&a, ms_str(ms, it->skipped));
+        args_add(&a, ms_str(ms, it->coalesced));
+        args_add(&a, ms_str(ms, it->sched_ms));
+        args_addf(&a, "%d", it->attempt);
+        args_add(&a, it->retry ? "retry" : "schedule");
     }
     redisReply *r = store_eval(st, SCRIPT_DISPATCH, n + 2, &a);
     args_free(&a);

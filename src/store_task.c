@@ -8,16 +8,32 @@
 #include "mem.h"
 #include "store_private.h"
 
-/* Adds the spec-derived fields every write script takes. */
-static void add_spec_args(Args *a, const TaskSpec *spec)
+/* Adds the spec-derived hash fields, as name/value pairs: the spec itself,
+ * and what the scheduler and executor read without parsing it. */
+static void add_spec_fields(Args *a, const TaskSpec *spec)
 {
     char *text = json_dumps(spec->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    args_add(a, "spec");
     args_add(a, text);
     free(text);
+    args_add(a, "name");
     args_add(a, spec->name);
+    args_add(a, "kind");
     args_add(a, task_kind_name(spec->kind));
+    args_add(a, "cron");
     args_add(a, spec->cron ? spec->cron : "");
+    args_add(a, "tz");
     args_add(a, spec->timezone ? spec->timezone : "");
+    args_add(a, "overlap");
+    args_add(a, task_overlap_name(spec->overlap));
+    args_add(a, "misfire");
+    args_add(a, task_misfire_name(spec->misfire));
+    args_add(a, "misfire_ms");
+    args_addf(a, "%lld", (long long)spec->misfire_threshold_ms);
+    args_add(a, "end_at");
+    args_addf(a, "%lld", (long long)spec->end_at_ms);
+    args_add(a, "max_runs");
+    args_addf(a, "%lld", (long long)spec->max_runs);
 }
 
 /* Runs a script and maps its reply: an integer into *out (may be NULL). */
@@ -48,11 +64,11 @@ int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t n
         args_add(&a, k);
     }
     args_add(&a, id);
-    add_spec_args(&a, spec);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, ms_str(ms, due_ms));
     args_add(&a, immediate ? "1" : "0");
     args_add(&a, EVENTS_MAXLEN);
+    add_spec_fields(&a, spec);
     return eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
 }
 
@@ -69,11 +85,11 @@ int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t 
     }
     args_add(&a, id);
     args_add(&a, expected_version < 0 ? "" : ms_str(ms, expected_version));
-    add_spec_args(&a, spec);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, ms_str(ms, due_ms));
     args_add(&a, immediate ? "1" : "0");
     args_add(&a, EVENTS_MAXLEN);
+    add_spec_fields(&a, spec);
     long long v = 0;
     int rv = eval_int(st, SCRIPT_REPLACE, 4, &a, &v);
     *version = v;
@@ -153,6 +169,12 @@ static json_t *time_or_null(const char *ms)
     return json_string(buf);
 }
 
+static json_int_t counter(const redisReply *h, const char *name)
+{
+    const char *v = field(h, name);
+    return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
+}
+
 static json_t *json_or_null(const char *text)
 {
     json_t *j = text && text[0] ? json_loads(text, 0, NULL) : NULL;
@@ -169,15 +191,24 @@ static json_t *task_view(const redisReply *h, json_t **spec_out)
                           "schedule", json_object_get(spec, "schedule") ? json_object_get(spec, "schedule") : json_null(),
                           "action", json_object_get(spec, "action"), "timeout_s",
                           json_object_get(spec, "timeout_s"));
+    static const char *const policy[] = {"retry", "overlap", "misfire", "misfire_threshold_s",
+                                         "start_at", "end_at", "max_runs", NULL};
+    for (const char *const *p = policy; *p; p++)
+        if (json_object_get(spec, *p) != NULL)
+            json_object_set(t, *p, json_object_get(spec, *p));
     json_object_set_new(t, "state", json_string(field(h, "state")));
     json_object_set_new(t, "version", json_integer(strtoll(field(h, "version"), NULL, 10)));
     json_object_set_new(t, "created_at", time_or_null(field(h, "created")));
     json_object_set_new(t, "updated_at", time_or_null(field(h, "updated")));
     json_object_set_new(t, "next_run_at", time_or_null(field(h, "next")));
     json_object_set_new(t, "last_run", json_or_null(field(h, "last_run")));
-    json_object_set_new(t, "runs", json_pack("{s:I,s:I}", "succeeded",
-                                             (json_int_t)strtoll(field(h, "runs_succeeded"), NULL, 10),
-                                             "failed", (json_int_t)strtoll(field(h, "runs_failed"), NULL, 10)));
+    json_object_set_new(t, "runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+                                             "succeeded", counter(h, "runs_succeeded"),
+                                             "failed", counter(h, "runs_failed"),
+                                             "dispatched", counter(h, "dispatched"),
+                                             "misfires_skipped", counter(h, "misfires_skipped"),
+                                             "misfires_coalesced", counter(h, "misfires_coalesced"),
+                                             "overlap_skipped", counter(h, "overlap_skipped")));
     if (spec_out != NULL)
         *spec_out = spec;
     else

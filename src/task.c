@@ -14,10 +14,11 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "task_private.h"
 
 #define DEFAULT_TIMEOUT_S 3600
 
-static void *fail(TaskError *err, const char *field, const char *fmt, ...)
+void *task_fail(TaskError *err, const char *field, const char *fmt, ...)
 {
     va_list ap;
     snprintf(err->field, sizeof err->field, "%s", field);
@@ -28,7 +29,7 @@ static void *fail(TaskError *err, const char *field, const char *fmt, ...)
 }
 
 /* Checks that OBJ has only keys from ALLOWED (NULL-terminated). */
-static int only_keys(json_t *obj, const char *const *allowed, const char *where, TaskError *err)
+int task_only_keys(json_t *obj, const char *const *allowed, const char *where, TaskError *err)
 {
     const char *key;
     json_t *v;
@@ -39,7 +40,7 @@ static int only_keys(json_t *obj, const char *const *allowed, const char *where,
         if (!ok) {
             char field[64];
             snprintf(field, sizeof field, "%s%s%.40s", where, where[0] ? "." : "", key);
-            fail(err, field, "unknown field");
+            task_fail(err, field, "unknown field");
             return -1;
         }
     }
@@ -54,18 +55,18 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-static int check_string(json_t *v, const char *field, size_t maxlen, int nonempty, TaskError *err)
+int task_check_string(json_t *v, const char *field, size_t maxlen, int nonempty, TaskError *err)
 {
     if (!json_is_string(v)) {
-        fail(err, field, "must be a string");
+        task_fail(err, field, "must be a string");
         return -1;
     }
     if (nonempty && json_string_length(v) == 0) {
-        fail(err, field, "must not be empty");
+        task_fail(err, field, "must not be empty");
         return -1;
     }
     if (json_string_length(v) > maxlen) {
-        fail(err, field, "must be at most %zu bytes", maxlen);
+        task_fail(err, field, "must be at most %zu bytes", maxlen);
         return -1;
     }
     return 0;
@@ -76,21 +77,21 @@ static int check_labels(json_t *labels, TaskError *err)
     const char *key;
     json_t *v;
     if (!json_is_object(labels)) {
-        fail(err, "labels", "must be an object of strings");
+        task_fail(err, "labels", "must be an object of strings");
         return -1;
     }
     if (json_object_size(labels) > TASK_LABELS_MAX) {
-        fail(err, "labels", "at most %d labels", TASK_LABELS_MAX);
+        task_fail(err, "labels", "at most %d labels", TASK_LABELS_MAX);
         return -1;
     }
     json_object_foreach(labels, key, v) {
         char field[64];
         snprintf(field, sizeof field, "labels.%.40s", key);
         if (key[0] == '\0' || strlen(key) > TASK_LABEL_MAX) {
-            fail(err, field, "label names are 1 to %d bytes", TASK_LABEL_MAX);
+            task_fail(err, field, "label names are 1 to %d bytes", TASK_LABEL_MAX);
             return -1;
         }
-        if (check_string(v, field, TASK_LABEL_MAX, 0, err) != 0)
+        if (task_check_string(v, field, TASK_LABEL_MAX, 0, err) != 0)
             return -1;
     }
     return 0;
@@ -112,21 +113,21 @@ static int check_env(json_t *env, TaskError *err)
     const char *key;
     json_t *v;
     if (!json_is_object(env)) {
-        fail(err, "action.env", "must be an object of strings");
+        task_fail(err, "action.env", "must be an object of strings");
         return -1;
     }
     if (json_object_size(env) > TASK_ENV_MAX) {
-        fail(err, "action.env", "at most %d variables", TASK_ENV_MAX);
+        task_fail(err, "action.env", "at most %d variables", TASK_ENV_MAX);
         return -1;
     }
     json_object_foreach(env, key, v) {
         char field[64];
         snprintf(field, sizeof field, "action.env.%.40s", key);
         if (!env_name_ok(key) || strlen(key) > 128 || strncmp(key, "DTS_", 4) == 0) {
-            fail(err, field, "variable names are [A-Za-z_][A-Za-z0-9_]*, up to 128 bytes, not DTS_*");
+            task_fail(err, field, "variable names are [A-Za-z_][A-Za-z0-9_]*, up to 128 bytes, not DTS_*");
             return -1;
         }
-        if (check_string(v, field, TASK_ENV_VALUE_MAX, 0, err) != 0)
+        if (task_check_string(v, field, TASK_ENV_VALUE_MAX, 0, err) != 0)
             return -1;
     }
     return 0;
@@ -137,17 +138,17 @@ static int check_command(json_t *cmd, TaskError *err)
     size_t i;
     json_t *arg;
     if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
-        fail(err, "action.command", "must be a non-empty array of strings (an argv; no shell)");
+        task_fail(err, "action.command", "must be a non-empty array of strings (an argv; no shell)");
         return -1;
     }
     if (json_array_size(cmd) > TASK_ARGV_MAX) {
-        fail(err, "action.command", "at most %d arguments", TASK_ARGV_MAX);
+        task_fail(err, "action.command", "at most %d arguments", TASK_ARGV_MAX);
         return -1;
     }
     json_array_foreach(cmd, i, arg) {
         char field[64];
         snprintf(field, sizeof field, "action.command[%zu]", i);
-        if (check_string(arg, field, TASK_ARG_MAX, i == 0, err) != 0)
+        if (task_check_string(arg, field, TASK_ARG_MAX, i == 0, err) != 0)
             return -1;
     }
     return 0;
@@ -158,29 +159,31 @@ static int check_action(json_t *action, TaskError *err)
     static const char *const shell_keys[] = {"type", "command", "env", "cwd", NULL};
     static const char *const noop_keys[] = {"type", NULL};
     if (!json_is_object(action)) {
-        fail(err, "action", "must be an object");
+        task_fail(err, "action", "must be an object");
         return -1;
     }
     const char *type = json_string_value(json_object_get(action, "type"));
     if (type == NULL) {
-        fail(err, "action.type", "is required: \"shell\" or \"noop\"");
+        task_fail(err, "action.type", "is required: \"shell\", \"http\" or \"noop\"");
         return -1;
     }
     if (strcmp(type, "noop") == 0)
-        return only_keys(action, noop_keys, "action", err);
+        return task_only_keys(action, noop_keys, "action", err);
+    if (strcmp(type, "http") == 0)
+        return task_check_http(action, err);
     if (strcmp(type, "shell") != 0) {
-        fail(err, "action.type", "must be \"shell\" or \"noop\"");
+        task_fail(err, "action.type", "must be \"shell\", \"http\" or \"noop\"");
         return -1;
     }
-    if (only_keys(action, shell_keys, "action", err) || check_command(json_object_get(action, "command"), err))
+    if (task_only_keys(action, shell_keys, "action", err) || check_command(json_object_get(action, "command"), err))
         return -1;
     json_t *env = json_object_get(action, "env"), *cwd = json_object_get(action, "cwd");
     if (env != NULL && check_env(env, err) != 0)
         return -1;
-    if (cwd != NULL && check_string(cwd, "action.cwd", TASK_PATH_MAX, 1, err) != 0)
+    if (cwd != NULL && task_check_string(cwd, "action.cwd", TASK_PATH_MAX, 1, err) != 0)
         return -1;
     if (cwd != NULL && json_string_value(cwd)[0] != '/') {
-        fail(err, "action.cwd", "must be an absolute path");
+        task_fail(err, "action.cwd", "must be an absolute path");
         return -1;
     }
     return 0;
@@ -190,7 +193,7 @@ static int parse_at(TaskSpec *spec, json_t *sched, json_t *at, TaskError *err)
 {
     char canon[CLOCK_RFC3339_LEN];
     if (!json_is_string(at) || clock_parse_rfc3339(json_string_value(at), &spec->at_ms) != 0) {
-        fail(err, "schedule.at", "must be an RFC 3339 instant, like 2026-11-26T18:00:00Z");
+        task_fail(err, "schedule.at", "must be an RFC 3339 instant, like 2026-11-26T18:00:00Z");
         return -1;
     }
     clock_format_rfc3339(spec->at_ms, canon);
@@ -203,20 +206,20 @@ static int parse_cron(TaskSpec *spec, json_t *sched, json_t *cron, TaskError *er
 {
     char why[192];
     json_t *zone = json_object_get(sched, "timezone");
-    if (check_string(cron, "schedule.cron", TASK_CRON_MAX, 1, err) != 0)
+    if (task_check_string(cron, "schedule.cron", TASK_CRON_MAX, 1, err) != 0)
         return -1;
     if (zone == NULL)
         json_object_set_new(sched, "timezone", zone = json_string("UTC"));
-    if (check_string(zone, "schedule.timezone", 64, 1, err) != 0)
+    if (task_check_string(zone, "schedule.timezone", 64, 1, err) != 0)
         return -1;
     spec->expr = cron_parse(json_string_value(cron), why, sizeof why);
     if (spec->expr == NULL) {
-        fail(err, "schedule.cron", "%s", why);
+        task_fail(err, "schedule.cron", "%s", why);
         return -1;
     }
     spec->tz = tz_get(json_string_value(zone), why, sizeof why);
     if (spec->tz == NULL) {
-        fail(err, "schedule.timezone", "%s", why);
+        task_fail(err, "schedule.timezone", "%s", why);
         return -1;
     }
     spec->kind = SCHEDULE_CRON;
@@ -232,18 +235,18 @@ static int check_schedule(TaskSpec *spec, json_t *sched, TaskError *err)
     if (sched == NULL || json_is_null(sched))
         return 0;
     if (!json_is_object(sched)) {
-        fail(err, "schedule", "must be an object with \"at\" or \"cron\"");
+        task_fail(err, "schedule", "must be an object with \"at\" or \"cron\"");
         return -1;
     }
-    if (only_keys(sched, keys, "schedule", err) != 0)
+    if (task_only_keys(sched, keys, "schedule", err) != 0)
         return -1;
     json_t *at = json_object_get(sched, "at"), *cron = json_object_get(sched, "cron");
     if (at != NULL && cron != NULL) {
-        fail(err, "schedule", "give either \"at\" or \"cron\", not both");
+        task_fail(err, "schedule", "give either \"at\" or \"cron\", not both");
         return -1;
     }
     if (at != NULL && json_object_get(sched, "timezone") != NULL) {
-        fail(err, "schedule.timezone", "applies to cron schedules only");
+        task_fail(err, "schedule.timezone", "applies to cron schedules only");
         return -1;
     }
     if (at != NULL)
@@ -252,7 +255,7 @@ static int check_schedule(TaskSpec *spec, json_t *sched, TaskError *err)
         return parse_cron(spec, sched, cron, err);
     if (json_object_size(sched) == 0)
         return 0;
-    fail(err, "schedule.cron", "is required with a timezone");
+    task_fail(err, "schedule.cron", "is required with a timezone");
     return -1;
 }
 
@@ -264,7 +267,7 @@ static int check_timeout(json_t *spec, TaskError *err)
         return 0;
     }
     if (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > TASK_TIMEOUT_MAX) {
-        fail(err, "timeout_s", "must be an integer from 1 to %d", TASK_TIMEOUT_MAX);
+        task_fail(err, "timeout_s", "must be an integer from 1 to %d", TASK_TIMEOUT_MAX);
         return -1;
     }
     return 0;
@@ -272,24 +275,26 @@ static int check_timeout(json_t *spec, TaskError *err)
 
 TaskSpec *task_spec_from_json(json_t *json, TaskError *err)
 {
-    static const char *const keys[] = {"name", "labels", "schedule", "action", "timeout_s", NULL};
+    static const char *const keys[] = {"name", "labels", "schedule", "action", "timeout_s", "retry",
+                                       "overlap", "misfire", "misfire_threshold_s", "start_at",
+                                       "end_at", "max_runs", NULL};
     TaskSpec *spec = xcalloc(1, sizeof *spec);
     spec->json = json;
     if (!json_is_object(json)) {
-        fail(err, "", "the body must be a JSON object");
+        task_fail(err, "", "the body must be a JSON object");
         goto err;
     }
-    if (only_keys(json, keys, "", err) != 0)
+    if (task_only_keys(json, keys, "", err) != 0)
         goto err;
     json_t *name = json_object_get(json, "name");
     if (name == NULL) {
-        fail(err, "name", "is required");
+        task_fail(err, "name", "is required");
         goto err;
     }
-    if (check_string(name, "name", TASK_NAME_MAX * 4, 1, err) != 0)
+    if (task_check_string(name, "name", TASK_NAME_MAX * 4, 1, err) != 0)
         goto err;
     if (utf8_chars(json_string_value(name)) > TASK_NAME_MAX) {
-        fail(err, "name", "must be 1 to %d characters", TASK_NAME_MAX);
+        task_fail(err, "name", "must be 1 to %d characters", TASK_NAME_MAX);
         goto err;
     }
     spec->name = json_string_value(name);
@@ -297,12 +302,12 @@ TaskSpec *task_spec_from_json(json_t *json, TaskError *err)
     if (labels != NULL && check_labels(labels, err) != 0)
         goto err;
     if (json_object_get(json, "action") == NULL) {
-        fail(err, "action", "is required");
+        task_fail(err, "action", "is required");
         goto err;
     }
     if (check_action(json_object_get(json, "action"), err) != 0 ||
         check_schedule(spec, json_object_get(json, "schedule"), err) != 0 ||
-        check_timeout(json, err) != 0)
+        check_timeout(json, err) != 0 || task_check_policies(spec, err) != 0)
         goto err;
     if (spec->kind == SCHEDULE_NOW)
         json_object_del(json, "schedule"); /* {} and null mean now: store one form */
@@ -317,7 +322,7 @@ TaskSpec *task_spec_parse(const char *body, size_t len, TaskError *err)
     json_error_t jerr;
     json_t *json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (json == NULL)
-        return fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
+        return task_fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
                     jerr.text);
     return task_spec_from_json(json, err);
 }
@@ -351,8 +356,12 @@ int64_t task_first_due(const TaskSpec *spec, int64_t now_ms, int64_t anchor_ms)
         return now_ms;
     case SCHEDULE_AT:
         return spec->at_ms > now_ms ? spec->at_ms : now_ms;
-    case SCHEDULE_CRON:
-        return task_next_due(spec, anchor_ms, now_ms);
+    case SCHEDULE_CRON: {
+        /* Not before start_at; the first fire may be exactly at start_at. */
+        int64_t after = spec->start_at_ms > now_ms ? spec->start_at_ms - 1 : now_ms;
+        int64_t next = task_next_due(spec, anchor_ms, after);
+        return spec->end_at_ms > 0 && next > spec->end_at_ms ? -1 : next;
+    }
     }
     return -1;
 }

@@ -24,6 +24,22 @@
 #define TASK_BODY_MAX (256 * 1024) /* bytes of request body */
 
 typedef enum { SCHEDULE_NOW, SCHEDULE_AT, SCHEDULE_CRON } ScheduleKind;
+typedef enum { OVERLAP_ALLOW, OVERLAP_FORBID, OVERLAP_REPLACE } OverlapPolicy;
+typedef enum { MISFIRE_RUN_ONCE, MISFIRE_SKIP, MISFIRE_RUN_ALL } MisfirePolicy;
+
+#define TASK_HTTP_BODY_MAX (64 * 1024)
+#define TASK_HTTP_HEADERS_MAX 64
+#define TASK_URL_MAX 4096
+#define TASK_RETRY_ATTEMPTS_MAX 100
+#define TASK_MISFIRE_RUN_ALL_CAP 100 /* run_all replays at most this many missed occurrences */
+
+/* "retry": a failed run is retried as the next attempt of its occurrence. */
+typedef struct RetryPolicy {
+    int max_attempts;       /* 1: no retry */
+    int exponential;        /* else fixed */
+    double initial_s, max_s;
+    int jitter;             /* up to +-25% */
+} RetryPolicy;
 
 typedef struct TaskSpec {
     /* read-only */
@@ -33,6 +49,12 @@ typedef struct TaskSpec {
     int64_t at_ms;         /* SCHEDULE_AT */
     const char *cron;      /* SCHEDULE_CRON, points into json */
     const char *timezone;  /* SCHEDULE_CRON, points into json */
+    RetryPolicy retry;
+    OverlapPolicy overlap;
+    MisfirePolicy misfire;
+    int64_t misfire_threshold_ms; /* -1: the scheduler's default */
+    int64_t start_at_ms, end_at_ms; /* cron window, 0: open */
+    int64_t max_runs;               /* cron: stop after this many occurrences, 0: no limit */
     /* private */
     CronExpr *expr;
     const Tz *tz;
@@ -47,8 +69,18 @@ typedef struct TaskError {
  * task_spec_free), or NULL with *err naming the field. */
 TaskSpec *task_spec_parse(const char *body, size_t len, TaskError *err);
 
-/* Re-parses a spec stored by the store (trusted but re-validated). */
+/* Validates a parsed body, taking ownership of SPEC (freed with the result,
+ * or at once on error). */
 TaskSpec *task_spec_from_json(json_t *spec, TaskError *err);
+
+/* Policy names as stored and shown: "allow", "run_once", ... */
+const char *task_overlap_name(OverlapPolicy p);
+const char *task_misfire_name(MisfirePolicy p);
+int task_misfire_parse(const char *name); /* -1 if unknown */
+
+/* The delay before attempt ATTEMPT + 1 after attempt ATTEMPT failed, in ms,
+ * with RND in [0, 1) for jitter; -1 if the policy allows no more attempts. */
+int64_t task_retry_delay_ms(const RetryPolicy *p, int attempt, double rnd);
 
 void task_spec_free(TaskSpec *spec);
 

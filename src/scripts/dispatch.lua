@@ -1,27 +1,46 @@
 -- The dispatch compare-and-set (DESIGN.md, "Dispatch"). For each item, only if
--- the task is still due exactly as the scheduler read it (same score, same
--- version), XADD the occurrence to the ready stream and move the due score to
--- the next fire time, or remove it. Anything changed meanwhile (edited, paused,
--- deleted, dispatched by another scheduler) is skipped, so an occurrence can
--- never be dispatched twice.
+-- the member is still due exactly as the scheduler read it (same score) and
+-- its task has the version it read, XADD the occurrence to the ready stream
+-- and move the due score to the next fire time, or remove the member. Anything
+-- changed meanwhile (edited, paused, deleted, dispatched by another scheduler)
+-- is skipped, so an occurrence can never be dispatched twice. Members whose
+-- task is gone are dropped. A member is a task id or a retry token.
 -- KEYS: 1 due, 2 ready, 2+i the task hash of item i
--- ARGV: 1 now_ms, then per item: id, expected due (as ZSCORE prints it),
---       expected version, next due (-1: none)
+-- ARGV: 1 now_ms, then per item 11 values: member, task id, expected due (as
+--       ZSCORE prints it), expected version ('' for retries), next due (-1:
+--       none), dispatch (0: misfire skip), skipped, coalesced, sched_ms,
+--       attempt, kind (schedule or retry)
 -- Returns the number of occurrences dispatched.
+local F = 11
 local n = 0
-for i = 0, (#ARGV - 1) / 4 - 1 do
-  local id, due, ver, nxt = ARGV[2 + i * 4], ARGV[3 + i * 4], ARGV[4 + i * 4], ARGV[5 + i * 4]
+for i = 0, (#ARGV - 1) / F - 1 do
+  local member, id, due, ver, nxt, disp, skipped, coalesced, sched, attempt, kind =
+    unpack(ARGV, 2 + i * F, 1 + (i + 1) * F)
   local task = KEYS[3 + i]
-  if redis.call('ZSCORE', KEYS[1], id) == due and redis.call('HGET', task, 'version') == ver then
-    redis.call('XADD', KEYS[2], '*', 'task', id, 'sched', due, 'attempt', 1, 'kind', 'schedule')
-    if nxt == '-1' then
-      redis.call('ZREM', KEYS[1], id)
-      redis.call('HSET', task, 'next', '')
-    else
-      redis.call('ZADD', KEYS[1], nxt, id)
-      redis.call('HSET', task, 'next', nxt)
+  if redis.call('ZSCORE', KEYS[1], member) == due then
+    local version = redis.call('HGET', task, 'version')
+    if not version then
+      redis.call('ZREM', KEYS[1], member)
+    elseif ver == '' or version == ver then
+      if disp == '1' then
+        redis.call('XADD', KEYS[2], '*', 'task', id, 'sched', sched, 'attempt', attempt, 'kind', kind)
+        n = n + 1
+        if kind == 'schedule' then redis.call('HINCRBY', task, 'dispatched', 1) end
+      end
+      if kind == 'retry' then
+        redis.call('ZREM', KEYS[1], member)
+      elseif nxt == '-1' then
+        redis.call('ZREM', KEYS[1], member)
+        redis.call('HSET', task, 'next', '')
+        -- Nothing left to run: a skipped last occurrence completes the task now.
+        if disp == '0' then redis.call('HSET', task, 'state', 'completed') end
+      else
+        redis.call('ZADD', KEYS[1], nxt, member)
+        redis.call('HSET', task, 'next', nxt)
+      end
+      if skipped ~= '0' then redis.call('HINCRBY', task, 'misfires_skipped', skipped) end
+      if coalesced ~= '0' then redis.call('HINCRBY', task, 'misfires_coalesced', coalesced) end
     end
-    n = n + 1
   end
 end
 return n

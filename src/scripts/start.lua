@@ -4,10 +4,15 @@
 -- is closed as failed. An entry delivered too many times is dead-lettered
 -- instead of run, and a deleted task's entry is dropped.
 -- KEYS: 1 ready, 2 task, 3 runs hash, 4 run index, 5 dead, 6 events
+-- The overlap policy is applied here, where it can be made atomic: the task
+-- hash's inflight fields name the entry running now (forbid and replace only),
+-- refreshed by every heartbeat; a marker older than the recovery timeout
+-- belonged to a dead executor and is ignored, so no task stays busy forever.
+-- KEYS: 1 ready, 2 task, 3 runs hash, 4 run index, 5 dead, 6 events
 -- ARGV: 1 entry id, 2 group, 3 consumer, 4 task id, 5 sched_ms, 6 base attempt,
 --       7 scheduled_at (RFC 3339), 8 started_at, 9 started_ms, 10 max deliveries,
---       11 events maxlen, 12 kind
--- Returns {verdict, attempt, spec}; verdict is run, stale, gone or dead.
+--       11 events maxlen, 12 kind, 13 stale_ms (the recovery timeout)
+-- Returns {verdict, attempt, spec}; verdict is run, stale, gone, dead or skipped.
 local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
 if #p == 0 or p[1][2] ~= ARGV[3] then return {'stale', 0} end
 local attempt = tonumber(ARGV[6]) + p[1][4] - 1
@@ -48,6 +53,40 @@ if p[1][4] > tonumber(ARGV[10]) then
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', 10000, '*', 'task', ARGV[4], 'occurrence', occ,
     'attempts', attempt, 'error', run.error, 'at', ARGV[9])
   redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+end
+local overlap = redis.call('HGET', KEYS[2], 'overlap')
+if verdict == 'run' and (overlap == 'forbid' or overlap == 'replace') then
+  local cur = redis.call('HMGET', KEYS[2], 'inflight', 'inflight_at', 'inflight_run')
+  local busy = cur[1] and cur[1] ~= '' and cur[1] ~= ARGV[1] and
+    tonumber(cur[2]) > tonumber(ARGV[9]) - tonumber(ARGV[13])
+  if busy and overlap == 'forbid' then
+    verdict = 'skipped'
+    run.status = 'skipped'
+    run.finished_at = ARGV[8]
+    run.error = 'a run of this task was still in flight (overlap: forbid)'
+    redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+    redis.call('XDEL', KEYS[1], ARGV[1])
+    redis.call('HINCRBY', KEYS[2], 'overlap_skipped', 1)
+  elseif busy then
+    -- replace: take the running entry away; its executor's next heartbeat finds
+    -- it gone, kills the action, and its late result is dropped.
+    redis.call('XACK', KEYS[1], ARGV[2], cur[1])
+    redis.call('XDEL', KEYS[1], cur[1])
+    local old = redis.call('HGET', KEYS[3], cur[3])
+    if old then
+      local r = cjson.decode(old)
+      if r.status == 'running' then
+        r.status = 'failed'
+        r.error = 'replaced by a newer occurrence (overlap: replace)'
+        r.finished_at = ARGV[8]
+        redis.call('HSET', KEYS[3], cur[3], cjson.encode(r))
+        redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+      end
+    end
+  end
+  if verdict == 'run' then
+    redis.call('HSET', KEYS[2], 'inflight', ARGV[1], 'inflight_at', ARGV[9], 'inflight_run', run_id)
+  end
 end
 redis.call('HSET', KEYS[3], run_id, cjson.encode(run))
 redis.call('ZADD', KEYS[4], ARGV[9], run_id)

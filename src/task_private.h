@@ -1,0 +1,23 @@
+/* task_private: validation helpers shared by task.c and task_policy.c. */
+#ifndef DTS_TASK_PRIVATE_H
+#define DTS_TASK_PRIVATE_H
+
+#include "task.h"
+
+/* Fills *err (field and a printf-style detail); returns NULL. */
+void *task_fail(TaskError *err, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Checks that OBJ has only keys from ALLOWED (NULL-terminated); 0 or -1. */
+int task_only_keys(json_t *obj, const char *const *allowed, const char *where, TaskError *err);
+
+/* Checks V is a string of at most MAXLEN bytes (non-empty if NONEMPTY). */
+int task_check_string(json_t *v, const char *field, size_t maxlen, int nonempty, TaskError *err);
+
+/* The "http" action: method, url, headers, body. */
+int task_check_http(json_t *action, TaskError *err);
+
+/* retry, overlap, misfire, misfire_threshold_s, start_at, end_at, max_runs:
+ * validates, fills defaults into spec->json, and sets SPEC's fields. */
+int task_check_policies(TaskSpec *spec, TaskError *err);
+
+#endif
