@@ -8,6 +8,7 @@
 #define CRON_NEVER INT64_MAX
 #define CRON_MIN_T (INT64_C(-62135596800) + 2 * 86400)  /* 0001-01-03T00:00:00 */
 #define CRON_MAX_T INT64_C(253402300799)                /* 9999-12-31T23:59:59 */
+#define CRON_OFF_MAX (27 * 3600) /* beyond any UTC offset (tz refuses 26 h or more) */
 
 /* The first set bit of MASK at or above FROM, or -1. */
 static int bit_next(uint64_t mask, int from)
@@ -194,7 +195,8 @@ static int64_t cron_next_zoned(const CronExpr *e, const Tz *zone, int64_t u)
             return (w - sp.off) * 1000;
         if (!e->hourly && sp.off_after > sp.off && w < sp.end + sp.off_after)
             return sp.end * 1000;
-        u = sp.end;
+        /* Instants more than a day before w show wall times before w: skip their spans. */
+        u = w - CRON_OFF_MAX > sp.end ? w - CRON_OFF_MAX : sp.end;
     }
     return -1;
 }

@@ -147,3 +147,11 @@ Test(cron, dst_gap_and_overlap)
     /* Chatham, +12:45 -> +13:45 at 02:45 on 2026-09-27: 03:00 lies in the gap. */
     cr_assert_str_eq(next_str("0 3 * * *", "Pacific/Chatham", "2026-09-26T00:00:00Z"), "2026-09-26T14:00:00Z");
 }
+
+Test(cron, rare_dates_in_zones_skip_spans)
+{
+    /* February with five Mondays (a Monday Feb 29): decades apart, many DST spans. */
+    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "1970-01-01T00:00:00Z"), "1988-02-29T03:00:00Z");
+    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "2100-01-01T00:00:00Z"), "2112-02-29T03:00:00Z");
+    cr_assert_str_eq(next_str("0 0 29 2 *", "Australia/Lord_Howe", "2101-01-01T00:00:00Z"), "2104-02-28T13:00:00Z");
+}
