@@ -96,6 +96,9 @@ class ExecutionTest(DtsCase):
             "sh", "-c", f'echo "$DTS_RUN_ID" >> {marker}; sleep 5; echo done']}})
         first = wait_for(lambda: (lambda r: r[0] if r and r[0]["status"] == "running" else None)(
             self.runs(task["id"])), what="the first attempt to start")
+        # Kill only once the action itself is running (it wrote its run id).
+        wait_for(lambda: os.path.exists(marker) and first["id"] in open(marker).read(),
+                 what="the action to be running")
         victim = e1 if str(e1.pid) in first["executor"] else e2
         survivor = e2 if victim is e1 else e1
         victim.kill9()

@@ -239,6 +239,7 @@ class OpenApiConformance(DtsCase):
         self.state_changes(tasks)
         self.replaces(tasks)
         self.not_found_and_methods(tasks)
+        self.dead_letters(tasks)
         self.deletes(tasks)
         self.redis_down(tasks)
         self.coverage()
@@ -288,7 +289,32 @@ class OpenApiConformance(DtsCase):
             "name": "bare", "schedule": {"at": "2031-01-01T00:00:00Z"}, "action": {"type": "noop"}}).encode(),
             headers={"Content-Type": None}, expect=201)
         t["bare"] = bare
+        # Policies, and a webhook to loopback (refused: the executor has no
+        # --http-allow) retried once, then dead.
+        t["dies"] = self.create({"name": "dies", "overlap": "forbid", "misfire": "skip",
+                                 "action": {"type": "http", "url": "http://127.0.0.1:9/hook",
+                                            "headers": {"X-A": "b"}, "body": "{}"},
+                                 "retry": {"max_attempts": 2, "initial_s": 0.1, "jitter": False}})
+        t["window"] = self.create({"name": "window", "schedule": {"cron": "0 0 * * *"}, "max_runs": 2,
+                                   "start_at": "2030-01-01T00:00:00Z", "end_at": "2031-01-01T00:00:00Z",
+                                   "misfire_threshold_s": 1.5, "action": {"type": "noop"}})
+        self.assertEqual(t["window"]["next_run_at"], "2030-01-01T00:00:00.000Z")
         return t
+
+    def dead_letters(self, t):
+        def dead():
+            items = self.call("GET", "/api/v1/dead", expect=200)[1]["items"]
+            return [d for d in items if d["task_id"] == t["dies"]["id"]]
+        [letter] = wait_for(dead, timeout=15, what="the webhook's dead letter")
+        self.assertEqual(letter["attempts"], 2)
+        self.assertIn("refused", letter["error"])
+        self.call("POST", f"/api/v1/dead/{letter['id']}/retry", expect=202)
+        self.call("POST", f"/api/v1/dead/{letter['id']}/retry", expect=404)
+        self.call("POST", "/api/v1/dead/99999-1-0/retry", expect=404)
+        self.call("GET", "/api/v1/dead?limit=0", expect=400, bad_params=True)
+        runs = wait_for(lambda: [r for r in self.runs(t["dies"]["id"]) if r["attempt"] == 3 and r["status"] != "running"],
+                        timeout=10, what="the re-driven attempt")
+        self.assertEqual(runs[0]["kind"], "redrive")
 
     def bad_bodies(self):
         # (body, field the problem names, whether the documented schema can
@@ -299,7 +325,7 @@ class OpenApiConformance(DtsCase):
             ({"name": "x" * 201, "action": {"type": "noop"}}, "name", True),
             ({"name": "x"}, "action", True),
             ({"name": "x", "action": {"type": "noop"}, "extra": 1}, "extra", True),
-            ({"name": "x", "action": {"type": "http"}}, "action.type", True),
+            ({"name": "x", "action": {"type": "http"}}, "action.url", True),
             ({"name": "x", "action": {"type": "shell", "command": []}}, "action.command", True),
             ({"name": "x", "action": {"type": "shell", "command": ["", "a"]}}, "action.command[0]", True),
             ({"name": "x", "action": {"type": "shell", "command": ["a", 1]}}, "action.command[1]", True),
@@ -466,7 +492,8 @@ class OpenApiConformance(DtsCase):
                                 ("POST", f"/api/v1/tasks/{cron}/pause", None),
                                 ("POST", f"/api/v1/tasks/{cron}/resume", None),
                                 ("POST", f"/api/v1/tasks/{cron}/trigger", None),
-                                ("GET", f"/api/v1/tasks/{cron}/runs", None)]:
+                                ("GET", f"/api/v1/tasks/{cron}/runs", None),
+                                ("GET", "/api/v1/dead", None), ("POST", "/api/v1/dead/0-1-0/retry", None)]:
             with self.subTest(method=method, path=path):
                 self.call(method, path, b, expect=503)
         _, ready, _ = self.call("GET", "/readyz", expect=503)

@@ -172,6 +172,8 @@ class DtsCase(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="dts-test-")
+        # Executors started as root run shell actions as nobody: let them write here.
+        os.chmod(self.tmp, 0o777)
         self.redis = Redis(self.tmp, self.appendfsync)
         self.procs = []
         self.addCleanup(self._cleanup)

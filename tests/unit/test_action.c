@@ -47,6 +47,8 @@ Test(action, missing_program_is_a_failed_run_with_a_reason)
     ActionResult r = run("{\"type\":\"shell\",\"command\":[\"/no/such/program\"]}", 10, 4096);
     cr_assert_eq(r.status, ACTION_FAILED);
     cr_assert(strstr(r.error, "cannot start") != NULL, "%s", r.error);
+    cr_assert_str_eq(r.output, r.error); /* the reason is the run's output too */
+    cr_assert_eq(r.output_len, strlen(r.output));
     free(r.output);
 }
 
