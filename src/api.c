@@ -361,6 +361,82 @@ static void dead_retry(Req *r)
         reply_json(r, 202, json_pack("{s:s}", "id", r->m->params[0]));
 }
 
+typedef struct Preview {
+    const char *cron, *zone;
+    int count;
+    int64_t after;
+    CronExpr *expr;
+    const Tz *tz;
+    char field[32], err[192];
+} Preview;
+
+/* Names the bad field; ERR, if not NULL, replaces p->err. */
+static int preview_fail(Preview *p, const char *field, const char *err)
+{
+    snprintf(p->field, sizeof p->field, "%s", field);
+    if (err != NULL)
+        snprintf(p->err, sizeof p->err, "%s", err);
+    return -1;
+}
+
+/* Validates a preview request body into P; -1 with p->field and p->err. */
+static int preview_parse(json_t *body, Preview *p)
+{
+    static const char *const keys[] = {"cron", "timezone", "count", "from", NULL};
+    const char *key;
+    json_t *v, *count = json_object_get(body, "count"), *from = json_object_get(body, "from");
+    if (!json_is_object(body))
+        return preview_fail(p, "", "the body must be a JSON object");
+    json_object_foreach(body, key, v) {
+        int known = 0;
+        for (const char *const *k = keys; *k; k++)
+            known |= strcmp(*k, key) == 0;
+        if (!known)
+            return preview_fail(p, key, "unknown field");
+    }
+    p->cron = json_string_value(json_object_get(body, "cron"));
+    p->zone = json_object_get(body, "timezone") ? json_string_value(json_object_get(body, "timezone")) : "UTC";
+    p->count = count ? (int)json_integer_value(count) : 5;
+    if (p->cron == NULL)
+        return preview_fail(p, "cron", "is required, as a string");
+    if (p->zone == NULL)
+        return preview_fail(p, "timezone", "must be a string");
+    if (count && (!json_is_integer(count) || p->count < 1 || p->count > 100))
+        return preview_fail(p, "count", "must be an integer from 1 to 100");
+    if (from && (!json_is_string(from) || clock_parse_rfc3339(json_string_value(from), &p->after) != 0))
+        return preview_fail(p, "from", "must be an RFC 3339 instant");
+    if ((p->expr = cron_parse(p->cron, p->err, sizeof p->err)) == NULL)
+        return preview_fail(p, "cron", NULL);
+    if ((p->tz = tz_get(p->zone, p->err, sizeof p->err)) == NULL)
+        return preview_fail(p, "timezone", NULL);
+    return 0;
+}
+
+/* POST /cron/preview {"cron", "timezone", "count", "from"}: the next fire
+ * times, in UTC and in the zone's local time, for forms to show. */
+static void cron_preview(Req *r)
+{
+    if (!body_acceptable(r))
+        return;
+    json_t *body = json_loadb(r->http->body, r->http->body_len, 0, NULL);
+    Preview p = {.after = r->now};
+    if (preview_parse(body, &p) != 0) {
+        problem(r, 400, "Bad Request", p.field, p.err);
+    } else {
+        json_t *items = json_array();
+        int64_t t = p.after;
+        for (int i = 0; i < p.count && (t = cron_next(p.expr, p.tz, r->now, t)) >= 0; i++) {
+            char utc[CLOCK_RFC3339_LEN], local[TZ_FORMAT_MAX];
+            clock_format_rfc3339(t, utc);
+            tz_format(p.tz, t, local, sizeof local);
+            json_array_append_new(items, json_pack("{s:s,s:s}", "utc", utc, "local", local));
+        }
+        reply_json(r, 200, json_pack("{s:s,s:s,s:o}", "cron", p.cron, "timezone", p.zone, "items", items));
+    }
+    cron_free(p.expr);
+    json_decref(body);
+}
+
 static const Route routes[] = {
     {"POST", "/api/v1/tasks", tasks_create, 0, "tasks.create"},
     {"GET", "/api/v1/tasks", tasks_list, 0, "tasks.list"},
@@ -372,6 +448,7 @@ static const Route routes[] = {
     {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, 0, "tasks.trigger"},
     {"GET", "/api/v1/tasks/{id}/runs", runs_list, 0, "runs.list"},
     {"GET", "/api/v1/dead", dead_list, 0, "dead.list"},
+    {"POST", "/api/v1/cron/preview", cron_preview, 0, "cron.preview"},
     {"POST", "/api/v1/dead/{id}/retry", dead_retry, 0, "dead.retry"},
     {"GET", "/api/v1/events", events_get, 0, "events.get"},
     {"GET", "/api/v1/stats", stats_get, 0, "stats.get"},

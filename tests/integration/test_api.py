@@ -154,6 +154,19 @@ class ApiTest(DtsCase):
                                                           "schedule": {"cron": "* * * * * * * *"}})
         self.assertEqual((status, body["field"]), (400, "schedule.cron"))
 
+    def test_cron_preview_in_utc_and_local_time_across_dst(self):
+        status, body, _ = self.api.post("/api/v1/cron/preview", {
+            "cron": "30 2 * * *", "timezone": "Europe/Berlin", "count": 3, "from": "2026-03-27T00:00:00Z"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual([(i["utc"], i["local"]) for i in body["items"]], [
+            ("2026-03-27T01:30:00.000Z", "2026-03-27T02:30:00+01:00"),
+            ("2026-03-28T01:30:00.000Z", "2026-03-28T02:30:00+01:00"),
+            ("2026-03-29T01:00:00.000Z", "2026-03-29T03:00:00+02:00")])  # 02:30 is skipped: first instant after
+        for bad, field in [({"cron": "61 * * * *"}, "cron"), ({"cron": "* * * * *", "timezone": "No/Where"}, "timezone"),
+                           ({"cron": "* * * * *", "count": 101}, "count"), ({}, "cron"), ({"cron": "@daily", "x": 1}, "x")]:
+            status, problem, _ = self.api.post("/api/v1/cron/preview", bad)
+            self.assertEqual((status, problem["field"]), (400, field), problem)
+
     def test_http_errors(self):
         self.assertEqual(self.api.get("/api/v1/nothing")[0], 404)
         self.assertEqual(self.api.get("/api/v1/tasks/0123")[0], 404)

@@ -240,6 +240,7 @@ class OpenApiConformance(DtsCase):
         self.replaces(tasks)
         self.not_found_and_methods(tasks)
         self.dead_letters(tasks)
+        self.previews()
         self.deletes(tasks)
         self.redis_down(tasks)
         self.coverage()
@@ -300,6 +301,14 @@ class OpenApiConformance(DtsCase):
                                    "misfire_threshold_s": 1.5, "action": {"type": "noop"}})
         self.assertEqual(t["window"]["next_run_at"], "2030-01-01T00:00:00.000Z")
         return t
+
+    def previews(self):
+        _, body, _ = self.call("POST", "/api/v1/cron/preview", {"cron": "0 9 * * MON-FRI",
+                               "timezone": "America/New_York", "count": 10}, expect=200)
+        self.assertEqual(len(body["items"]), 10)
+        self.call("POST", "/api/v1/cron/preview", {"cron": "0 0 30 2 *"}, expect=400)
+        self.call("POST", "/api/v1/cron/preview", raw=b"cron=1", headers={"Content-Type": "text/plain"}, expect=415)
+        self.call("POST", "/api/v1/cron/preview", declare_only=256 * 1024 + 1, expect=413)
 
     def dead_letters(self, t):
         def dead():
