@@ -236,14 +236,14 @@ role api DTS_LISTEN=127.0.0.1:$PA
 role scheduler DTS_LISTEN=127.0.0.1:$PS
 role executor DTS_LISTEN=127.0.0.1:$PE DTS_CONCURRENCY=2 DTS_GRACE_MS=2000
 for r in api:$PA scheduler:$PS executor:$PE; do
-  wait_http "http://127.0.0.1:${r#*:}/readyz" 10 || { cat "$WORK/${r%%:*}.log" >&2; fail "${r%%:*} never became ready"; }
+  wait_http "http://127.0.0.1:${r#*:}/readyz" 30 || { cat "$WORK/${r%%:*}.log" >&2; fail "${r%%:*} never became ready"; }
 done
 id=$(curl -fsS -XPOST "http://127.0.0.1:$PA/api/v1/tasks" -H 'Content-Type: application/json' \
      -d '{"name":"stage-image","action":{"type":"noop"}}' | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
 [ -n "$id" ] || fail "creating a task"
 i=0
 until curl -fsS "http://127.0.0.1:$PA/api/v1/tasks/$id/runs" | grep -q '"status":"succeeded"'; do
-  i=$((i + 1)); [ "$i" -lt 200 ] || fail "the task never ran"; sleep 0.05
+  i=$((i + 1)); [ "$i" -lt 600 ] || fail "the task never ran"; sleep 0.05
 done
 curl -fsS "http://127.0.0.1:$PE/metrics" | grep -q '^dts_runs_total{outcome="succeeded"} 1' || fail "executor metrics"
 # The HEALTHCHECK, with the staged curl and its staged libraries.

@@ -189,16 +189,29 @@ class Overlay:
 
     def test_alerts_use_exported_metrics(self):
         (rules,) = self.o.of("PrometheusRule")
-        exported = {"dts_occurrences_dispatched_total", "dts_dispatch_lateness_seconds_bucket",
-                    "dts_leases_held", "dts_schedulers_alive", "dts_runs_total",
-                    "dts_run_lateness_seconds_bucket", "dts_runs_in_flight",
-                    "dts_entries_recovered_total", "dts_http_requests_total",
-                    "dts_http_request_seconds_bucket", "dts_redis_reconnects_total"}
         alerts = [r for g in rules["spec"]["groups"] for r in g["rules"]]
         self.assertGreaterEqual(len(alerts), 10)
         for r in alerts:
             used = set(re.findall(r"\bdts_[a-z_]+", r["expr"]))
-            self.assertLessEqual(used, exported, r["alert"])
+            self.assertLessEqual(used, EXPORTED, r["alert"])
+
+
+EXPORTED = {"dts_occurrences_dispatched_total", "dts_dispatch_lateness_seconds_bucket",
+            "dts_leases_held", "dts_schedulers_alive", "dts_runs_total",
+            "dts_run_lateness_seconds_bucket", "dts_runs_in_flight",
+            "dts_entries_recovered_total", "dts_http_requests_total",
+            "dts_http_request_seconds_bucket", "dts_redis_reconnects_total"}
+
+
+class TestDashboard(unittest.TestCase):
+    def test_dashboard_shows_every_metric_and_only_exported_ones(self):
+        import json
+        with open(os.path.join(k8s.ROOT, "deploy", "grafana", "dts-dashboard.json")) as f:
+            dash = json.load(f)
+        exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+        used = set(re.findall(r"\bdts_[a-z_]+", " ".join(exprs)))
+        self.assertEqual(used, EXPORTED)
+        self.assertEqual(len({p["id"] for p in dash["panels"]}), len(dash["panels"]))
 
 
 class TestDev(Overlay, unittest.TestCase):
