@@ -238,8 +238,8 @@ static int parse_every(Parser *p, const char *s, CronExpr *e)
     while (*s && !isspace((unsigned char)*s)) {
         const char *num = s;
         int64_t v = 0;
-        for (; isdigit((unsigned char)*s) && v < INT64_C(1) << 40; s++)
-            v = v * 10 + (*s - '0');
+        for (; isdigit((unsigned char)*s); s++)
+            v = v < INT64_C(1) << 40 ? v * 10 + (*s - '0') : v; /* large stays large */
         if (s == num)
             return parse_fail(p, s, "expected a number in the @every duration");
         size_t i = 0;
@@ -250,8 +250,8 @@ static int parse_every(Parser *p, const char *s, CronExpr *e)
         }
         if (i == sizeof units / sizeof units[0])
             return parse_fail(p, s, "expected a unit d, h, m, s or ms");
-        total += v * units[i].ms;
-        if (total > INT64_C(3650) * 86400000)
+        const int64_t max = INT64_C(3650) * 86400000;
+        if (v > max / units[i].ms || (total += v * units[i].ms) > max)
             return parse_fail(p, num, "@every duration is longer than 3650 days");
         s += strlen(units[i].unit);
     }

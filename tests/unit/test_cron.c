@@ -155,3 +155,12 @@ Test(cron, rare_dates_in_zones_skip_spans)
     cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "2100-01-01T00:00:00Z"), "2112-02-29T03:00:00Z");
     cr_assert_str_eq(next_str("0 0 29 2 *", "Australia/Lord_Howe", "2101-01-01T00:00:00Z"), "2104-02-28T13:00:00Z");
 }
+
+Test(cron, every_rejects_huge_durations)
+{
+    /* Found by the fuzzer: the product overflowed before the limit check. */
+    cr_assert(strstr(parse_err("@every 1h10m222222222222d"), "longer than 3650 days"));
+    cr_assert(strstr(parse_err("@every 9999999999999999999999s"), "longer than 3650 days"));
+    cr_assert(strstr(parse_err("@every 3651d"), "longer than 3650 days"));
+    cr_assert_str_eq(parse_err("@every 3650d"), "");
+}
