@@ -117,34 +117,40 @@ fi
 # ---- 2. runtime root ----------------------------------------------------------
 apt_install_missing $RUNTIME_PKGS
 # The closure of the runtime packages over Pre-Depends and Depends, as apt
-# resolves it: for "a | b" the first alternative installed here.
+# resolves it: for "a | b" the first alternative installed here. One dpkg-query
+# for the whole database, then a walk in awk.
 closure() {
-  todo="$*"; seen=" "
-  while [ -n "$todo" ]; do
-    set -- $todo; p=$1; shift; todo="$*"
-    case "$seen" in *" $p "*) continue ;; esac
-    seen="$seen$p "
-    deps=$(dpkg-query -W -f='${Pre-Depends}, ${Depends}' "$p" 2>/dev/null) || continue
-    groups=$(echo "$deps" | tr ',' '\n' | sed 's/([^)]*)//g; s/:any//g; s/[ \t]//g' | sed '/^$/d')
-    for g in $groups; do
-      for alt in $(echo "$g" | tr '|' ' '); do
-        if installed "$alt"; then todo="$todo $alt"; break; fi
-      done
-    done
-  done
-  echo "$seen" | tr ' ' '\n' | sed '/^$/d' | sort
+  dpkg-query -W -f='${Package}\t${db:Status-Abbrev}\t${Pre-Depends}, ${Depends}\n' >"$WORK/dpkg.db"
+  awk -F'\t' -v roots="$*" '
+    $2 ~ /^ii/ { ok[$1] = 1; deps[$1] = $3 }
+    END {
+      n = split(roots, todo, " ")
+      while (n > 0) {
+        p = todo[n--]
+        if (p in seen || !(p in ok)) continue
+        seen[p] = 1; print p
+        ng = split(deps[p], groups, ",")
+        for (g = 1; g <= ng; g++) {
+          gsub(/\([^)]*\)|:any|[ \t]/, "", groups[g])
+          na = split(groups[g], alts, "|")
+          for (a = 1; a <= na; a++) if (alts[a] in ok) { todo[++n] = alts[a]; break }
+        }
+      }
+    }' "$WORK/dpkg.db" | sort
 }
 CLOSURE=$(closure libc6 $RUNTIME_PKGS)
 in_closure() { echo "$CLOSURE" | grep -qx "$1"; }
-n=0
+# "package path" for every file of the closure: the owners table of step 3.
 for p in $CLOSURE; do
-  dpkg-query -L "$p"
-done | grep -v -E '^/usr/share/(doc|doc-base|man|info|locale|lintian|bug|bash-completion)(/|$)' |
-while read -r f; do
-  # Files and file symlinks; not the merged-/usr folder symlinks (/lib -> usr/lib).
-  if [ -L "$f" ] && [ -d "$f" ]; then continue; fi
-  if [ -L "$f" ] || [ -f "$f" ]; then echo "$f"; fi
-done | sort -u >"$WORK/files"
+  dpkg-query -L "$p" | sed "s|^|$p |"
+done >"$WORK/owners"
+cut -d' ' -f2- "$WORK/owners" |
+  grep -v -E '^/usr/share/(doc|doc-base|man|info|locale|lintian|bug|bash-completion)(/|$)' |
+  xargs -d '\n' stat -c '%F|%n' 2>/dev/null |
+  # Files and file symlinks; not folders, nor the merged-/usr folder symlinks
+  # at the top (/lib -> usr/lib).
+  awk -F'|' '$1 == "regular file" || $1 == "regular empty file" || ($1 == "symbolic link" && $2 ~ /^\/[^\/]+\/./) { print $2 }' |
+  sort -u >"$WORK/files"
 # cp --parents makes every parent a real folder in STAGE (the host's /lib is a
 # symlink to usr/lib; the staged tree keeps both, which the loader search below
 # covers).
@@ -160,9 +166,15 @@ LP=$STAGE/lib/$MULTIARCH:$STAGE/usr/lib/$MULTIARCH
 # Runs a staged program with the staged loader and staged libraries only.
 staged() { "$LD" --inhibit-cache --library-path "$LP" "$@"; }
 
-# The package owning library PATH; Debian ships some under /lib, some under
-# /usr/lib, and the host's ldd may print either spelling.
+# The package owning library PATH, as `dpkg -S` answers, looked up first in the
+# closure's own file lists (fast) and then in dpkg's whole database. Debian
+# ships some libraries under /lib, some under /usr/lib, and ldd may print
+# either spelling.
 owner_of() {
+  for p in "$1" "/usr$1" "${1#/usr}"; do
+    o=$(awk -v f="$p" '{ pkg = $1; sub(/^[^ ]+ /, "") } $0 == f { print pkg; exit }' "$WORK/owners")
+    [ -n "$o" ] && { echo "$o"; return 0; }
+  done
   for p in "$1" "/usr$1" "${1#/usr}"; do
     o=$(dpkg-query -S "$p" 2>/dev/null | sed -n "s|^\([^:]*\)\(:[a-z0-9]*\)\{0,1\}: $p\$|\1|p" | head -1)
     [ -n "$o" ] && { echo "$o"; return 0; }
