@@ -60,11 +60,16 @@ static char *events_render(json_t *events, size_t *len)
 void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
 {
     EventCursor c = {0};
-    const char *last = http_header(req, "Last-Event-ID");
-    if (last == NULL)
-        last = http_query(req, "last_event_id");
-    if (last != NULL && last[0] != '\0' && store_event_cursor_parse(st, last, &c) != 0)
-        c = (EventCursor){0}; /* an id from elsewhere: start afresh rather than fail for good */
+    const char *arg = http_query(req, "last_event_id"), *last = http_header(req, "Last-Event-ID");
+    if (arg != NULL && store_event_cursor_parse(st, arg, &c) != 0) {
+        http_respond(res, 400, "application/problem+json",
+                     "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+                     "\"detail\":\"is not an event id this API returned\",\"field\":\"last_event_id\"}");
+        return;
+    }
+    /* A header from elsewhere starts afresh: EventSource stops for good on an error. */
+    if (arg == NULL && last != NULL && store_event_cursor_parse(st, last, &c) != 0)
+        c = (EventCursor){0};
     json_t *events;
     int rv = store_events_read(st, &c, c.ms ? EVENTS_BATCH : EVENTS_RECENT, &events);
     if (rv != STORE_OK) {
@@ -73,10 +78,19 @@ void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
         json_decref(events);
         events = json_array();
     }
-    res->status = 200;
-    res->content_type = "text/event-stream";
-    free(res->body);
-    res->body = events_render(events, &res->body_len);
+    const char *accept = http_header(req, "Accept");
+    if (accept != NULL && strstr(accept, "application/json") && !strstr(accept, "text/event-stream")) {
+        json_t *list = json_pack("{s:O}", "items", events); /* the same batch, for scripts */
+        char *text = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        http_respond(res, 200, "application/json", text);
+        free(text);
+        json_decref(list);
+    } else {
+        res->status = 200;
+        res->content_type = "text/event-stream";
+        free(res->body);
+        res->body = events_render(events, &res->body_len);
+    }
     http_add_header(res, "Cache-Control", "no-store");
     json_decref(events);
 }

@@ -8,7 +8,8 @@
 #include "store.h"
 
 /* Answers with the dashboard figures at NOW_MS (see docs/openapi.yaml, Stats),
- * or a 503 problem when the store is unreachable. */
+ * a 400 problem for a bad ?scan, or a 503 problem when the store is
+ * unreachable. */
 void api_stats_get(const HttpRequest *req, HttpResponse *res, Store *st, int64_t now_ms);
 
 #endif

@@ -59,6 +59,7 @@ async function createCronTask(page, name) {
   await page.getByRole("button", { name: "Add argument" }).click();
   await page.keyboard.type("hello from e2e");
   await until(page, () => /second/i.test(document.getElementById("cron-desc").textContent));
+  await until(page, () => document.querySelectorAll("#cron-preview li").length === 5); // from the api
   await shot(page, "new-task");
   await page.getByRole("button", { name: "Create task" }).press("Enter");
   await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
@@ -99,6 +100,7 @@ async function checkValidation(page) {
   await page.locator("#f-schedule\\.cron").fill("* *");
   await page.locator("#err-schedule\\.cron").filter({ hasText: "5 or 6 fields" }).waitFor();
   await page.locator("#f-schedule\\.cron").fill("61 * * * *");
+  await page.locator("#err-schedule\\.cron").filter({ hasText: "out of range" }).waitFor(); // live, from the preview
   await page.locator("#f-action\\.command").fill("true");
   await page.getByRole("button", { name: "Create task" }).click();
   await page.locator("#err-schedule\\.cron").filter({ hasText: "out of range" }).waitFor();

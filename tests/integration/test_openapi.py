@@ -241,6 +241,7 @@ class OpenApiConformance(DtsCase):
         self.not_found_and_methods(tasks)
         self.dead_letters(tasks)
         self.previews()
+        self.ui_views()
         self.deletes(tasks)
         self.redis_down(tasks)
         self.coverage()
@@ -309,6 +310,23 @@ class OpenApiConformance(DtsCase):
         self.call("POST", "/api/v1/cron/preview", {"cron": "0 0 30 2 *"}, expect=400)
         self.call("POST", "/api/v1/cron/preview", raw=b"cron=1", headers={"Content-Type": "text/plain"}, expect=415)
         self.call("POST", "/api/v1/cron/preview", declare_only=256 * 1024 + 1, expect=413)
+
+    def ui_views(self):
+        """The web UI's feed (resumable by Last-Event-ID) and dashboard figures."""
+        _, text, _ = self.call("GET", "/api/v1/events", expect=200)
+        events = [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: ")]
+        self.assertTrue(events)
+        for e in events:
+            self.assertEqual(self.spec.errors(self.spec.component("Event"), e), [], e)
+        _, text, _ = self.call("GET", "/api/v1/events", headers={"Last-Event-ID": events[0]["id"]}, expect=200)
+        self.assertNotIn(f"id: {events[0]['id']}\n", text)
+        self.call("GET", f"/api/v1/events?last_event_id={events[-1]['id']}", expect=200)
+        self.call("GET", "/api/v1/events?last_event_id=nope", expect=400, bad_params=True)
+        _, body, _ = self.call("GET", "/api/v1/events", headers={"Accept": "application/json"}, expect=200)
+        self.assertTrue(body["items"])
+        _, stats, _ = self.call("GET", "/api/v1/stats?scan=100", expect=200)
+        self.assertGreater(stats["tasks"]["total"], 0)
+        self.call("GET", "/api/v1/stats?scan=0", expect=400, bad_params=True)
 
     def dead_letters(self, t):
         def dead():
@@ -502,7 +520,8 @@ class OpenApiConformance(DtsCase):
                                 ("POST", f"/api/v1/tasks/{cron}/resume", None),
                                 ("POST", f"/api/v1/tasks/{cron}/trigger", None),
                                 ("GET", f"/api/v1/tasks/{cron}/runs", None),
-                                ("GET", "/api/v1/dead", None), ("POST", "/api/v1/dead/0-1-0/retry", None)]:
+                                ("GET", "/api/v1/dead", None), ("POST", "/api/v1/dead/0-1-0/retry", None),
+                                ("GET", "/api/v1/stats", None)]:
             with self.subTest(method=method, path=path):
                 self.call(method, path, b, expect=503)
         _, ready, _ = self.call("GET", "/readyz", expect=503)

@@ -17,7 +17,7 @@ let backoff = 1000;
 const LABELS = {
   "task.created": "created", "task.updated": "updated", "task.deleted": "deleted",
   "task.paused": "paused", "task.resumed": "resumed", "task.triggered": "triggered",
-  "run.started": "run started", "run.finished": "run finished",
+  "run.started": "run started", "run.finished": "run finished", "dead.retried": "dead letter retried",
 };
 
 /** Calls FN(event) for every new event; returns a function that unsubscribes. */

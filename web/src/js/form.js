@@ -173,8 +173,9 @@ async function preview(s) {
   try {
     const r = await api("POST", "/api/v1/cron/preview", { cron: s.cron, timezone: s.timezone, count: 5 });
     previewAvailable = true;
-    const times = r.body.next || r.body.items || [];
-    list.replaceChildren(...times.map((t) => el("li", {}, new Date(t).toLocaleString(undefined, { timeZone: s.timezone, dateStyle: "medium", timeStyle: "medium" }), ` (${s.timezone})`)));
+    const times = r.body.items || [];
+    const fmt = new Intl.DateTimeFormat(undefined, { timeZone: s.timezone, dateStyle: "full", timeStyle: "long" });
+    list.replaceChildren(...times.map((t) => el("li", {}, el("time", { datetime: t.utc, title: `${t.local} · ${t.utc}` }, fmt.format(new Date(t.utc))))));
     box.hidden = !times.length;
     return null;
   } catch (e) {
@@ -264,7 +265,8 @@ export async function formView(main, id) {
     byId("cron-desc").textContent = spec.schedule?.cron && !errs["schedule.cron"] ? describe(spec.schedule.cron) : "";
     if (spec.schedule?.cron && !errs["schedule.cron"] && !errs["schedule.timezone"]) {
       const bad = await preview(spec.schedule);
-      if (bad && form.isConnected) showError(bad.field || "schedule.cron", bad.message);
+      // The preview names its own fields (cron, timezone): they are the schedule's.
+      if (bad && form.isConnected) showError(bad.field === "timezone" ? "schedule.timezone" : "schedule.cron", bad.message);
     }
   }, 200);
   form.addEventListener("input", (e) => {
