@@ -13,6 +13,7 @@
 
 #include "api_events.h"
 #include "api_stats.h"
+#include "auth.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
@@ -27,7 +28,13 @@ typedef struct Req {
     const RouteMatch *m;
     Store *st;
     int64_t now;
+    unsigned scopes;     /* the caller's token scopes (all when no tokens are configured) */
+    const char *caller;  /* the token's name, or "anonymous" */
 } Req;
+
+/* Set once at start-up, read-only afterwards. */
+static TokenSet *tokens;
+static const char *cors_origin;
 
 typedef void (*ApiHandler)(Req *r);
 
@@ -94,13 +101,22 @@ static int body_acceptable(Req *r)
     return 0;
 }
 
+/* Parses and validates a task body; shell actions need the shell scope. */
 static TaskSpec *parse_body(Req *r, json_t *json)
 {
     TaskError err;
     TaskSpec *spec = json ? task_spec_from_json(json, &err)
                           : task_spec_parse(r->http->body, r->http->body_len, &err);
-    if (spec == NULL)
+    if (spec == NULL) {
         problem(r, 400, "Bad Request", err.field, err.detail);
+        return NULL;
+    }
+    const char *type = json_string_value(json_object_get(json_object_get(spec->json, "action"), "type"));
+    if (strcmp(type, "shell") == 0 && !(r->scopes & AUTH_SHELL)) {
+        problem(r, 403, "Forbidden", "action.type", "shell actions need a token with the shell scope");
+        task_spec_free(spec);
+        return NULL;
+    }
     return spec;
 }
 
@@ -438,18 +454,18 @@ static void cron_preview(Req *r)
 }
 
 static const Route routes[] = {
-    {"POST", "/api/v1/tasks", tasks_create, 0, "tasks.create"},
-    {"GET", "/api/v1/tasks", tasks_list, 0, "tasks.list"},
-    {"GET", "/api/v1/tasks/{id}", tasks_get, 0, "tasks.get"},
-    {"PUT", "/api/v1/tasks/{id}", tasks_replace, 0, "tasks.replace"},
-    {"DELETE", "/api/v1/tasks/{id}", tasks_delete, 0, "tasks.delete"},
-    {"POST", "/api/v1/tasks/{id}/pause", tasks_pause, 0, "tasks.pause"},
-    {"POST", "/api/v1/tasks/{id}/resume", tasks_resume, 0, "tasks.resume"},
-    {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, 0, "tasks.trigger"},
-    {"GET", "/api/v1/tasks/{id}/runs", runs_list, 0, "runs.list"},
-    {"GET", "/api/v1/dead", dead_list, 0, "dead.list"},
-    {"POST", "/api/v1/cron/preview", cron_preview, 0, "cron.preview"},
-    {"POST", "/api/v1/dead/{id}/retry", dead_retry, 0, "dead.retry"},
+    {"POST", "/api/v1/tasks", tasks_create, AUTH_WRITE, "tasks.create"},
+    {"GET", "/api/v1/tasks", tasks_list, AUTH_READ, "tasks.list"},
+    {"GET", "/api/v1/tasks/{id}", tasks_get, AUTH_READ, "tasks.get"},
+    {"PUT", "/api/v1/tasks/{id}", tasks_replace, AUTH_WRITE, "tasks.replace"},
+    {"DELETE", "/api/v1/tasks/{id}", tasks_delete, AUTH_WRITE, "tasks.delete"},
+    {"POST", "/api/v1/tasks/{id}/pause", tasks_pause, AUTH_WRITE, "tasks.pause"},
+    {"POST", "/api/v1/tasks/{id}/resume", tasks_resume, AUTH_WRITE, "tasks.resume"},
+    {"POST", "/api/v1/tasks/{id}/trigger", tasks_trigger, AUTH_WRITE, "tasks.trigger"},
+    {"GET", "/api/v1/tasks/{id}/runs", runs_list, AUTH_READ, "runs.list"},
+    {"GET", "/api/v1/dead", dead_list, AUTH_READ, "dead.list"},
+    {"POST", "/api/v1/cron/preview", cron_preview, AUTH_READ, "cron.preview"},
+    {"POST", "/api/v1/dead/{id}/retry", dead_retry, AUTH_ADMIN, "dead.retry"},
     {"GET", "/api/v1/events", events_get, 0, "events.get"},
     {"GET", "/api/v1/stats", stats_get, 0, "stats.get"},
 };
@@ -463,33 +479,86 @@ static void record(const char *route, int status, int64_t started)
     metrics_observe("dts_http_request_seconds", labels, (double)(clock_mono_ms() - started) / 1000.0);
 }
 
+/* Who is calling: 1 if the request may go on (r->scopes and r->caller set),
+ * 0 after answering 401. With no tokens configured everyone has every scope
+ * (the api then listens on loopback only). */
+static int authenticate(Req *r)
+{
+    r->scopes = AUTH_READ | AUTH_WRITE | AUTH_SHELL | AUTH_ADMIN;
+    r->caller = "anonymous";
+    if (tokens == NULL)
+        return 1;
+    r->scopes = auth_check(tokens, http_header(r->http, "Authorization"), &r->caller);
+    if (r->scopes != 0)
+        return 1;
+    http_add_header(r->res, "WWW-Authenticate", "Bearer realm=\"dts\"");
+    problem(r, 401, "Unauthorized", NULL, "send a valid API token as Authorization: Bearer TOKEN");
+    return 0;
+}
+
+/* CORS is off unless --cors-origin names the one origin allowed. Returns 1
+ * if the request was a preflight, now answered. */
+static int cors(Req *r)
+{
+    const char *origin = http_header(r->http, "Origin");
+    if (cors_origin == NULL || origin == NULL || strcmp(origin, cors_origin) != 0)
+        return 0;
+    http_add_header(r->res, "Access-Control-Allow-Origin", cors_origin);
+    http_add_header(r->res, "Vary", "Origin");
+    if (strcmp(r->http->method, "OPTIONS") != 0)
+        return 0;
+    http_add_header(r->res, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
+    http_add_header(r->res, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+    http_add_header(r->res, "Access-Control-Max-Age", "600");
+    r->res->status = 204;
+    return 1;
+}
+
+/* Every request that may change something leaves an audit line (no token in it). */
+static void audit(const Req *r, const char *route)
+{
+    if (strcmp(r->http->method, "GET") == 0 || strcmp(r->http->method, "HEAD") == 0)
+        return;
+    log_info("audit", "{s:s,s:s,s:s,s:s,s:i}", "caller", r->caller, "method", r->http->method,
+             "route", route, "path", r->http->path, "status", r->res->status);
+}
+
+static void dispatch(Req *r, RouteMatch *m)
+{
+    /* HEAD is GET without a body (libmicrohttpd drops it). */
+    const char *method = strcmp(r->http->method, "HEAD") == 0 ? "GET" : r->http->method;
+    int rv = router_match(routes, sizeof routes / sizeof routes[0], method, r->http->path, m);
+    if (rv == ROUTER_NOT_FOUND) {
+        problem(r, 404, "Not Found", NULL, "no such resource");
+    } else if (rv == ROUTER_METHOD_NOT_ALLOWED) {
+        http_add_header(r->res, "Allow", m->allow);
+        problem(r, 405, "Method Not Allowed", NULL, "this resource does not take that method");
+    } else if (!(r->scopes & (unsigned)m->route->scope)) {
+        problem(r, 403, "Forbidden", NULL, "this token's scopes do not allow that");
+    } else if (m->nparams > 0 && !task_id_valid(m->params[0])) {
+        problem(r, 404, "Not Found", NULL, "no such resource");
+    } else {
+        r->st = service_store();
+        ((ApiHandler)m->route->handler)(r);
+    }
+    m->route = rv == ROUTER_OK ? m->route : NULL;
+}
+
 static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
 {
     int64_t started = clock_mono_ms();
-    RouteMatch m;
+    RouteMatch m = {.route = NULL};
     Req r = {.http = http, .res = res, .m = &m, .now = clock_now_ms()};
-    if (service_probe(http, res))
+    if (service_probe(http, res) || cors(&r))
         return;
-    /* HEAD is GET without a body (libmicrohttpd drops it). */
-    const char *method = strcmp(http->method, "HEAD") == 0 ? "GET" : http->method;
-    int rv = router_match(routes, sizeof routes / sizeof routes[0], method, http->path, &m);
-    if (rv == ROUTER_NOT_FOUND) {
-        problem(&r, 404, "Not Found", NULL, "no such resource");
-    } else if (rv == ROUTER_METHOD_NOT_ALLOWED) {
-        http_add_header(res, "Allow", m.allow);
-        problem(&r, 405, "Method Not Allowed", NULL, "this resource does not take that method");
-    } else {
-        r.st = service_store();
-        if (m.nparams > 0 && !task_id_valid(task_id(&r)))
-            problem(&r, 404, "Not Found", NULL, "no such resource");
-        else
-            ((ApiHandler)m.route->handler)(&r);
-    }
-    record(rv == ROUTER_OK ? m.route->name : "unmatched", res->status, started);
+    if (authenticate(&r))
+        dispatch(&r, &m);
+    const char *route = m.route ? m.route->name : "unmatched";
+    audit(&r, route);
+    record(route, res->status, started);
 }
 
-/* Refuses addresses beyond loopback until API tokens exist (DESIGN.md,
- * "Security posture"). */
+/* Without tokens the api serves loopback only (DESIGN.md, "Security posture"). */
 static int loopback_only(const char *listen)
 {
     return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
@@ -499,10 +568,12 @@ static int loopback_only(const char *listen)
 int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen;
+    static const char *listen, *tokens_file, *cors;
     static long threads;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
+        {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
+        {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
         SERVICE_OPTIONS(cfg),
         {0},
@@ -510,15 +581,22 @@ int api_main(int argc, char **argv)
     int rv = service_init("api", "Serves the REST API under /api/v1.", opts, argc, argv, &cfg);
     if (rv != 0)
         return rv - 1;
-    if (!loopback_only(listen)) {
-        fprintf(stderr, "dts api: refusing to listen on %s without API tokens; use a loopback address\n", listen);
+    char err[160];
+    if (tokens_file[0] == '\0' && getenv("DTS_TOKENS_FILE") != NULL) /* the documented name */
+        tokens_file = getenv("DTS_TOKENS_FILE");
+    if (tokens_file[0] && (tokens = auth_load(tokens_file, err, sizeof err)) == NULL) {
+        fprintf(stderr, "dts api: %s\n", err);
         return 2;
     }
+    if (!loopback_only(listen) && auth_count(tokens) == 0) {
+        fprintf(stderr, "dts api: refusing to listen on %s without API tokens (--tokens FILE); use a loopback address\n", listen);
+        return 2;
+    }
+    cors_origin = cors[0] ? cors : NULL;
     if (service_wait_redis(service_store()) != 0)
         return 1;
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
-    char err[160];
     HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
                      .handler = request_cb};
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
@@ -532,5 +610,6 @@ int api_main(int argc, char **argv)
     log_info("api stopping", NULL);
     httpd_stop(srv);
     service_store_release();
+    auth_free(tokens);
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "auth.h"
 #include "cron.h"
 #include "executor.h"
 #include "scheduler.h"
@@ -26,6 +27,7 @@ static const Role roles[] = {
     {"web", web_main, "serve the web UI and proxy /api to the api"},
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
+    {"token", auth_token_main, "API tokens: dts token create NAME --scopes read,write,shell,admin"},
 };
 
 static void usage(FILE *out)

@@ -159,7 +159,7 @@ static void supervise(const char *logdir)
 int up_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *data, *redis_bin;
+    static const char *data, *redis_bin, *tokens, *http_allow;
     static long api_port, web_port, redis_port, executors, concurrency;
     static const Option opts[] = {
         {"data", OPT_STR, &data, "var", 0, 0, "folder for Redis's data and the logs"},
@@ -169,6 +169,8 @@ int up_main(int argc, char **argv)
         {"redis-server", OPT_STR, &redis_bin, "redis-server", 0, 0, "the redis-server program"},
         {"executors", OPT_INT, &executors, "2", 1, 32, "executor processes"},
         {"concurrency", OPT_INT, &concurrency, "16", 1, 4096, "actions each executor runs at once"},
+        {"tokens", OPT_STR, &tokens, "", 0, 0, "API tokens file for the api (see dts token create)"},
+        {"http-allow", OPT_STR, &http_allow, "", 0, 0, "internal address blocks webhooks may reach (executor --http-allow)"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -200,13 +202,15 @@ int up_main(int argc, char **argv)
         children_stop(0, nchildren, 2000);
         return 1;
     }
-    child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards, NULL);
+    /* Optional flags go last: a NULL in their place ends the list early. */
+    child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards,
+              tokens[0] ? "--tokens" : NULL, tokens, NULL);
     child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
         child_add(name, "dts", "executor", "--redis", url, "--shards", shards, "--concurrency",
-                  conc, "--grace-ms", "10000", NULL);
+                  conc, "--grace-ms", "10000", http_allow[0] ? "--http-allow" : NULL, http_allow, NULL);
     }
     for (int i = 1; i < nchildren; i++)
         child_start(&children[i], logdir);

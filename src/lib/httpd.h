@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define HTTPD_MAX_HEADERS 4
+#define HTTPD_MAX_HEADERS 8
 
 typedef struct HttpServer HttpServer;
 
