@@ -466,8 +466,8 @@ static const Route routes[] = {
     {"GET", "/api/v1/dead", dead_list, AUTH_READ, "dead.list"},
     {"POST", "/api/v1/cron/preview", cron_preview, AUTH_READ, "cron.preview"},
     {"POST", "/api/v1/dead/{id}/retry", dead_retry, AUTH_ADMIN, "dead.retry"},
-    {"GET", "/api/v1/events", events_get, 0, "events.get"},
-    {"GET", "/api/v1/stats", stats_get, 0, "stats.get"},
+    {"GET", "/api/v1/events", events_get, AUTH_READ, "events.get"},
+    {"GET", "/api/v1/stats", stats_get, AUTH_READ, "stats.get"},
 };
 
 static void record(const char *route, int status, int64_t started)
