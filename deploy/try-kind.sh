@@ -13,9 +13,7 @@
 # leaves out the objects that need them (ScaledObject, TriggerAuthentication,
 # PodMonitor, PrometheusRule) and says so; the executors then keep 2 replicas.
 #
-# Known gap: until API tokens land (issue 8) the api refuses to listen beyond
-# loopback, so its pods crash-loop and its Service has no endpoints; the script
-# reports that and carries on with the other roles.
+# The api asks for a token: the dev one is in deploy/k8s/overlays/dev/secrets.yaml.
 set -eu
 cd "$(dirname "$0")/.."
 CLUSTER=${CLUSTER:-dts}
@@ -25,7 +23,7 @@ for a in "$@"; do
     --k3d) TOOL=k3d ;;
     --addons) ADDONS=1 ;;
     --delete) DELETE=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "try-kind: unknown argument $a" >&2; exit 2 ;;
   esac
 done
@@ -81,11 +79,9 @@ fi
 kubectl apply -f "$render"
 
 # 4. Wait, report, smoke-test through the web role's /api proxy.
-for r in statefulset/dts-redis deployment/dts-scheduler deployment/dts-executor deployment/dts-web; do
+for r in statefulset/dts-redis deployment/dts-api deployment/dts-scheduler deployment/dts-executor deployment/dts-web; do
   kubectl -n dts rollout status "$r" --timeout=180s || say "$r did not become ready"
 done
-kubectl -n dts rollout status deployment/dts-api --timeout=30s ||
-  say "dts-api is not ready: expected until API tokens (issue 8) let it listen beyond loopback"
 kubectl -n dts get pods -o wide
 say "web UI: kubectl -n dts port-forward svc/dts-web 8320:8320, then http://127.0.0.1:8320/"
 say "metrics: kubectl -n dts port-forward deploy/dts-scheduler 8322:8322; curl 127.0.0.1:8322/metrics"
