@@ -23,7 +23,7 @@ for a in "$@"; do
     --k3d) TOOL=k3d ;;
     --addons) ADDONS=1 ;;
     --delete) DELETE=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "try-kind: unknown argument $a" >&2; exit 2 ;;
   esac
 done
