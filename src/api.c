@@ -558,13 +558,6 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
     record(route, res->status, started);
 }
 
-/* Without tokens the api serves loopback only (DESIGN.md, "Security posture"). */
-static int loopback_only(const char *listen)
-{
-    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
-           strncmp(listen, "[::1]:", 6) == 0;
-}
-
 int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
@@ -582,16 +575,8 @@ int api_main(int argc, char **argv)
     if (rv != 0)
         return rv - 1;
     char err[160];
-    if (tokens_file[0] == '\0' && getenv("DTS_TOKENS_FILE") != NULL) /* the documented name */
-        tokens_file = getenv("DTS_TOKENS_FILE");
-    if (tokens_file[0] && (tokens = auth_load(tokens_file, err, sizeof err)) == NULL) {
-        fprintf(stderr, "dts api: %s\n", err);
-        return 2;
-    }
-    if (!loopback_only(listen) && auth_count(tokens) == 0) {
-        fprintf(stderr, "dts api: refusing to listen on %s without API tokens (--tokens FILE); use a loopback address\n", listen);
-        return 2;
-    }
+    if ((rv = service_tokens("api", tokens_file, listen, &tokens)) != 0)
+        return rv;
     cors_origin = cors[0] ? cors : NULL;
     if (service_wait_redis(service_store()) != 0)
         return 1;

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
@@ -142,6 +143,26 @@ HttpServer *service_probe_server(const char *listen, char *err, size_t errlen)
         return NULL;
     HttpConfig hc = {.listen = listen, .max_body = 1024, .threads = 1, .handler = probe_only_cb};
     return httpd_start(&hc, err, errlen);
+}
+
+int service_tokens(const char *role, const char *path, const char *listen, TokenSet **set)
+{
+    char err[160];
+    *set = NULL;
+    if (path[0] == '\0' && getenv("DTS_TOKENS_FILE") != NULL) /* the documented name */
+        path = getenv("DTS_TOKENS_FILE");
+    if (path[0] != '\0' && (*set = auth_load(path, err, sizeof err)) == NULL) {
+        fprintf(stderr, "dts %s: %s\n", role, err);
+        return 2;
+    }
+    if (!http_is_loopback(listen) && auth_count(*set) == 0) {
+        fprintf(stderr, "dts %s: refusing to listen on %s without API tokens (--tokens FILE); use a loopback address\n",
+                role, listen);
+        auth_free(*set);
+        *set = NULL;
+        return 2;
+    }
+    return 0;
 }
 
 void service_instance_id(const char *role, char *out, size_t len)

@@ -50,6 +50,14 @@ int service_probe(const HttpRequest *req, HttpResponse *res);
 /* Starts a probe-only HTTP server on LISTEN (NULL or "" for none). */
 HttpServer *service_probe_server(const char *listen, char *err, size_t errlen);
 
+struct TokenSet;
+
+/* Loads the tokens file PATH (or $DTS_TOKENS_FILE when PATH is empty) for a
+ * role serving on LISTEN, and enforces DESIGN.md's security posture: beyond
+ * loopback, tokens are required. Returns 0 with *set (NULL when no file; the
+ * caller frees with auth_free), or an exit code after printing one line. */
+int service_tokens(const char *role, const char *path, const char *listen, struct TokenSet **set);
+
 /* A process id for leases and consumer names: "host-pid-random". */
 void service_instance_id(const char *role, char *out, size_t len);
 

@@ -1,6 +1,6 @@
 /* up: the whole system on one machine, for local use: a redis-server with its
- * data under --data (AOF on), one api, one scheduler and --executors
- * executors, each a child process of this one running the same binary.
+ * data under --data (AOF on), one api, one scheduler, --executors executors
+ * and the web UI, each a child process of this one running the same binary.
  *
  * Concurrency: one supervisor thread waits for children and restarts any that
  * die (with a backoff); SIGINT or SIGTERM stops them all: the dts roles first
@@ -164,7 +164,7 @@ int up_main(int argc, char **argv)
     static const Option opts[] = {
         {"data", OPT_STR, &data, "var", 0, 0, "folder for Redis's data and the logs"},
         {"api-port", OPT_INT, &api_port, "8321", 1, 65535, "the api's port on 127.0.0.1"},
-        {"web-port", OPT_INT, &web_port, "8320", 1, 65535, "the web UI's port (reserved until the UI lands)"},
+        {"web-port", OPT_INT, &web_port, "8320", 1, 65535, "the web UI's port on 127.0.0.1"},
         {"redis-port", OPT_INT, &redis_port, "16379", 1, 65535, "the embedded redis-server's port"},
         {"redis-server", OPT_STR, &redis_bin, "redis-server", 0, 0, "the redis-server program"},
         {"executors", OPT_INT, &executors, "2", 1, 32, "executor processes"},
@@ -178,15 +178,16 @@ int up_main(int argc, char **argv)
     if (rv != 0)
         return rv - 1;
     char dir[512], logdir[512], rdir[512], url[64], port[16], shards[16], listen[32], conc[16];
+    char web_listen[32], api_url[48];
     snprintf(dir, sizeof dir, "%s", data);
     snprintf(rdir, sizeof rdir, "%s/redis", dir);
     snprintf(logdir, sizeof logdir, "%s/logs", dir);
     mkdir(dir, 0755);
     mkdir(rdir, 0755);
     mkdir(logdir, 0755);
-    if (!port_free((int)redis_port) || !port_free((int)api_port)) {
-        fprintf(stderr, "dts up: port %ld or %ld is in use (another dts up?); choose others with --redis-port and --api-port\n",
-                redis_port, api_port);
+    if (!port_free((int)redis_port) || !port_free((int)api_port) || !port_free((int)web_port)) {
+        fprintf(stderr, "dts up: port %ld, %ld or %ld is in use (another dts up?); choose others with "
+                        "--redis-port, --api-port and --web-port\n", redis_port, api_port, web_port);
         return 1;
     }
     snprintf(port, sizeof port, "%ld", redis_port);
@@ -194,6 +195,8 @@ int up_main(int argc, char **argv)
     snprintf(shards, sizeof shards, "%ld", cfg.shards);
     snprintf(listen, sizeof listen, "127.0.0.1:%ld", api_port);
     snprintf(conc, sizeof conc, "%ld", concurrency);
+    snprintf(web_listen, sizeof web_listen, "127.0.0.1:%ld", web_port);
+    snprintf(api_url, sizeof api_url, "http://127.0.0.1:%ld", api_port);
     Child *redis = child_add("redis", redis_bin, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
                              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                              "--daemonize", "no", "--protected-mode", "yes", NULL);
@@ -206,6 +209,7 @@ int up_main(int argc, char **argv)
     child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards,
               tokens[0] ? "--tokens" : NULL, tokens, NULL);
     child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, NULL);
+    child_add("web", "dts", "web", "--listen", web_listen, "--api", api_url, tokens[0] ? "--tokens" : NULL, tokens, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
@@ -214,9 +218,10 @@ int up_main(int argc, char **argv)
     }
     for (int i = 1; i < nchildren; i++)
         child_start(&children[i], logdir);
-    if (wait_port((int)api_port, 15000) == 0)
-        printf("dts is up.\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n  Redis: %s (data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
-               api_port, url, rdir, logdir);
+    if (wait_port((int)api_port, 15000) == 0 && wait_port((int)web_port, 5000) == 0)
+        printf("dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
+               "  Redis: %s (data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
+               web_port, api_port, url, rdir, logdir);
     else
         fprintf(stderr, "dts up: the api did not come up; see %s/api.log\n", logdir);
     fflush(stdout);

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
@@ -149,35 +150,30 @@ static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
     record(api ? "api" : "asset", res->status, started);
 }
 
-/* Like the api, the web role refuses addresses beyond loopback until API
- * tokens exist (DESIGN.md, "Security posture"): it would expose the api. */
-static int loopback_only(const char *listen)
-{
-    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
-           strncmp(listen, "[::1]:", 6) == 0;
-}
-
 int web_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen, *upstreams;
+    static const char *listen, *upstreams, *tokens;
     static long threads;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8322", 0, 0, "address to serve on (HOST:PORT)"},
         {"api", OPT_STR, &upstreams, "http://127.0.0.1:8321", 0, 0, "api base URLs, comma-separated"},
         {"threads", OPT_INT, &threads, "8", 1, 256, "request threads"},
+        {"tokens", OPT_STR, &tokens, "", 0, 0, "the api's tokens file (also DTS_TOKENS_FILE); required beyond loopback"},
         {"log-level", OPT_STR, &cfg.log_level, "info", 0, 0, "debug, info, warn or error"},
         {0},
     };
     int rv = service_init("web", "Serves the web UI and proxies /api to the api.", opts, argc, argv, &cfg);
     if (rv != 0)
         return rv - 1;
-    if (!loopback_only(listen)) {
-        fprintf(stderr, "dts web: refusing to listen on %s without API tokens; use a loopback address\n", listen);
-        return 2;
-    }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* The web role exposes the api, so beyond loopback the api must check
+     * tokens (which the browser sends and the proxy forwards). */
     char err[160];
+    TokenSet *set;
+    if ((rv = service_tokens("web", tokens, listen, &set)) != 0)
+        return rv;
+    auth_free(set);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     ProxyConfig pc = {.upstreams = upstreams, .health_path = "/readyz", .check_ms = 1000,
                       .timeout_ms = 30000, .max_response = 64u << 20};
     web_proxy = proxy_new(&pc, err, sizeof err);

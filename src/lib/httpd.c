@@ -26,6 +26,12 @@ typedef struct Pending {
     int too_large;
 } Pending;
 
+int http_is_loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
+           strncmp(listen, "[::1]:", 6) == 0;
+}
+
 int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
 {
     const char *colon = strrchr(addr, ':');

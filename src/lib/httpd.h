@@ -56,6 +56,9 @@ void http_respond(HttpResponse *res, int status, const char *content_type, const
 /* Adds a header to the response (copies both strings); ignored past the max. */
 void http_add_header(HttpResponse *res, const char *name, const char *value);
 
+/* 1 if LISTEN ("HOST:PORT") is a loopback address. */
+int http_is_loopback(const char *listen);
+
 /* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
 int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port);
 

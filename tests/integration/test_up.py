@@ -21,16 +21,19 @@ class UpTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def test_up_runs_a_cron_task_and_ctrl_c_stops_everything(self):
-        api_port, redis_port = free_port(), free_port()
+        api_port, redis_port, web_port = free_port(), free_port(), free_port()
         data = os.path.join(self.tmp, "var")
         out = open(os.path.join(self.tmp, "up.out"), "w+")
         self.addCleanup(out.close)
-        up = subprocess.Popen([DTS, "up", "--data", data, "--api-port", str(api_port),
+        up = subprocess.Popen([DTS, "up", "--data", data, "--api-port", str(api_port), "--web-port", str(web_port),
                                "--redis-port", str(redis_port)], stdout=out, stderr=subprocess.STDOUT)
         self.addCleanup(lambda: up.poll() is None and up.kill())
         printed = lambda: open(out.name).read()  # noqa: E731
         wait_for(lambda: "dts is up" in printed(), timeout=20, what="dts up to print its URL")
         self.assertIn(f"http://127.0.0.1:{api_port}/api/v1/tasks", printed())
+        self.assertIn(f"Open:  http://127.0.0.1:{web_port}/", printed())
+        web = Http(f"http://127.0.0.1:{web_port}")
+        self.assertEqual(web.get("/api/v1/tasks")[0], 200)  # the UI's origin proxies the api
         api = Http(f"http://127.0.0.1:{api_port}")
         status, task, _ = api.post("/api/v1/tasks", {"name": "hello", "schedule": {"cron": "* * * * * *"},
                                                      "action": {"type": "shell", "command": ["echo", "hi"]}})
@@ -38,9 +41,10 @@ class UpTest(unittest.TestCase):
         runs = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(
             api.get(f"/api/v1/tasks/{task['id']}/runs")[1]["items"]), timeout=10, what="two runs")
         self.assertTrue(all(r["output"] == "hi\n" for r in runs if r["status"] == "succeeded"))
-        # Its own processes: one redis-server, api, scheduler and two executors.
+        # Its own processes: one redis-server, api, scheduler, two executors and web.
         children = pids_of(f"--redis redis://127.0.0.1:{redis_port}")
         self.assertEqual(len(children), 4, children)
+        self.assertEqual(len(pids_of(f"dts web --listen 127.0.0.1:{web_port}")), 1)
         self.assertEqual(len(pids_of(f"redis-server.*:{redis_port}")) + len(pids_of(f"--port {redis_port}")), 1)
         self.assertTrue(os.path.exists(os.path.join(data, "redis", "appendonlydir")), os.listdir(os.path.join(data, "redis")))
         up.send_signal(signal.SIGINT)
@@ -48,11 +52,13 @@ class UpTest(unittest.TestCase):
         self.assertIn("dts stopped", printed())
         self.assertEqual(pids_of(f"--redis redis://127.0.0.1:{redis_port}"), [])
         self.assertEqual(pids_of(f"--port {redis_port}"), [])
+        self.assertEqual(pids_of(f"dts web --listen 127.0.0.1:{web_port}"), [])
 
     def test_up_survives_a_killed_child_and_keeps_data_across_restarts(self):
         api_port, redis_port = free_port(), free_port()
         data = os.path.join(self.tmp, "var")
-        args = [DTS, "up", "--data", data, "--api-port", str(api_port), "--redis-port", str(redis_port)]
+        args = [DTS, "up", "--data", data, "--api-port", str(api_port), "--redis-port", str(redis_port),
+                "--web-port", str(free_port())]
         up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: up.poll() is None and up.kill())
         api = Http(f"http://127.0.0.1:{api_port}")
