@@ -20,7 +20,7 @@
 #   4. run: dts --help, dts version, a cron preview reading the staged zoneinfo,
 #      then api, scheduler and executor through the staged loader against a
 #      private redis-server on a free loopback port: all become ready, a task
-#      runs, the HEALTHCHECK command (the staged curl) passes, and SIGTERM stops
+#      runs, the HEALTHCHECK command (dts probe) passes, and SIGTERM stops
 #      each role cleanly.
 #
 # usage: scripts/stage-image.sh [--binary PATH | --from-head] [--stage DIR] [--keep] [--no-run]
@@ -258,8 +258,8 @@ until curl -fsS "http://127.0.0.1:$PA/api/v1/tasks/$id/runs" | grep -q '"status"
   i=$((i + 1)); [ "$i" -lt 600 ] || fail "the task never ran"; sleep 0.05
 done
 curl -fsS "http://127.0.0.1:$PE/metrics" | grep -q '^dts_runs_total{outcome="succeeded"} 1' || fail "executor metrics"
-# The HEALTHCHECK, with the staged curl and its staged libraries.
-staged "$STAGE/usr/bin/curl" -fsS -o /dev/null "http://127.0.0.1:$PA/healthz" || fail "the HEALTHCHECK command (staged curl)"
+# The HEALTHCHECK, with the staged binary and its staged libraries.
+staged "$STAGE/usr/local/bin/dts" probe "http://127.0.0.1:$PA/healthz" || fail "the HEALTHCHECK command (dts probe)"
 for r in api scheduler executor; do
   eval "pid=\$PID_$r"
   kill -TERM "$pid"

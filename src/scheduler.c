@@ -54,6 +54,21 @@ static void desired_shards(Sched *s, json_t *alive, int *want)
         want[sh] = n == 0 || (size_t)sh % n == me;
 }
 
+/* Backlog gauges for the shards this scheduler holds (each shard is reported
+ * by its one holder, so the series add up across schedulers). */
+static void report_depth(Sched *s)
+{
+    long long len[STORE_SHARDS_MAX], pending[STORE_SHARDS_MAX];
+    if (s->nowned == 0 || store_ready_depth(s->st, s->owned, s->nowned, len, pending) != STORE_OK)
+        return;
+    for (int i = 0; i < s->nowned; i++) {
+        char labels[32];
+        snprintf(labels, sizeof labels, "shard=\"%d\"", s->owned[i]);
+        metrics_set("dts_ready_entries", labels, (double)len[i]);
+        metrics_set("dts_ready_pending", labels, (double)pending[i]);
+    }
+}
+
 static void leases_update(Sched *s, int64_t now)
 {
     json_t *alive;
@@ -84,6 +99,7 @@ static void leases_update(Sched *s, int64_t now)
         if (s->held[sh] || s->ignore_leases)
             s->owned[s->nowned++] = sh;
     metrics_set("dts_leases_held", NULL, s->nowned);
+    report_depth(s);
     metrics_set("dts_schedulers_alive", NULL, (double)json_array_size(alive));
     json_decref(alive);
     free(want);
@@ -246,6 +262,8 @@ int scheduler_main(int argc, char **argv)
     metrics_declare("dts_dispatch_lateness_seconds", METRIC_HISTOGRAM, "Dispatch time minus due time.");
     metrics_declare("dts_leases_held", METRIC_GAUGE, "Shard leases held by this scheduler.");
     metrics_declare("dts_schedulers_alive", METRIC_GAUGE, "Live schedulers seen by this one.");
+    metrics_declare("dts_ready_entries", METRIC_GAUGE, "Entries in a held shard's ready stream (waiting or running).");
+    metrics_declare("dts_ready_pending", METRIC_GAUGE, "Entries of a held shard delivered to executors and not yet acknowledged.");
     char err[160];
     HttpServer *probes = service_probe_server(listen, err, sizeof err);
     if (listen[0] && probes == NULL) {

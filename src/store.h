@@ -160,6 +160,10 @@ int store_lease_release(Store *st, int shard, const char *owner);
 int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
                     int *counts, int64_t *earliest_ms);
 
+/* The ready stream's length and pending (delivered, unacknowledged) count of
+ * each of the N shards, in one round trip. */
+int store_ready_depth(Store *st, const int *shards, int n, long long *length, long long *pending);
+
 /* Fills the task fields of N items of one shard (see DueItem). */
 int store_due_details(Store *st, int shard, DueItem *items, int n);
 

@@ -166,6 +166,27 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
     return rv == STORE_OK ? rv : store_io_error(st);
 }
 
+int store_ready_depth(Store *st, const int *shards, int n, long long *length, long long *pending)
+{
+    char k[KEY_MAX];
+    for (int i = 0; i < n; i++) {
+        skey(st, k, shards[i], "ready", NULL);
+        rconn_append(st->rc, "XLEN %s", k);
+        rconn_append(st->rc, "XPENDING %s %s", k, STORE_GROUP);
+    }
+    int rv = STORE_OK;
+    for (int i = 0; i < n; i++) {
+        redisReply *len = rconn_read(st->rc), *pend = rconn_read(st->rc);
+        if (len == NULL || pend == NULL)
+            rv = STORE_EIO;
+        length[i] = len && len->type == REDIS_REPLY_INTEGER ? len->integer : 0;
+        pending[i] = pend && pend->type == REDIS_REPLY_ARRAY && pend->elements > 0 ? pend->element[0]->integer : 0;
+        freeReplyObject(len);
+        freeReplyObject(pend);
+    }
+    return rv == STORE_OK ? rv : store_io_error(st);
+}
+
 int store_due_details(Store *st, int shard, DueItem *items, int n)
 {
     char k[KEY_MAX];

@@ -160,6 +160,15 @@ int rconn_ensure(RConn *rc)
 
 static redisReply *finish(RConn *rc, void *reply)
 {
+    redisReply *r = reply;
+    if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "READONLY", 8) == 0) {
+        /* We are talking to a replica (a primary demoted by a failover): the
+         * next call reconnects through the address, to the new primary. */
+        rconn_drop(rc);
+        rc->backoff_ms = BACKOFF_MIN_MS;
+        rc->retry_at_ms = clock_mono_ms() + BACKOFF_MIN_MS;
+        return reply;
+    }
     if (reply == NULL) {
         char why[128];
         snprintf(why, sizeof why, "redis: %s", rc->ctx ? rc->ctx->errstr : "not connected");

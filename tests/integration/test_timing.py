@@ -129,3 +129,27 @@ class HistoryTrimTest(DtsCase):
             run = __import__("json").loads(raw)
             self.assertIn("scheduled_at", run)
             self.assertIn("attempt", run)
+
+
+class SchedulerMetricsTest(DtsCase):
+    def test_scheduler_serves_probes_and_backlog_gauges(self):
+        import urllib.request
+        from dtstest import free_port
+        self.start_api()
+        port = free_port()
+        self.start("scheduler", "--listen", f"127.0.0.1:{port}")
+        # No executor: two immediate tasks stay in a ready stream.
+        for i in range(2):
+            self.create({"name": f"waiting{i}", "action": {"type": "noop"}})
+
+        def metrics():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+            except OSError:
+                return ""
+        text = wait_for(lambda: (lambda t: t if "dts_leases_held 16" in t and "dts_ready_entries" in t else None)(
+            metrics()), timeout=10, what="scheduler metrics")
+        entries = sum(float(l.split()[-1]) for l in text.splitlines() if l.startswith("dts_ready_entries{"))
+        self.assertEqual(entries, 2)
+        self.assertIn('dts_ready_pending{shard="0"} 0', text)
+        self.assertEqual(urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz").status, 200)
