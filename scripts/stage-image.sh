@@ -106,7 +106,12 @@ else
     for c in $copies; do cp -a --parents "$c" "$SRC/"; done
   fi
   step "1/4 building from a copy of:" $copies "$([ "$HEAD" = 1 ] && echo "(at HEAD)")"
-  cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 \
+  # The Dockerfile's `npm ci` in web/: reuse an installed tree, else install it.
+  if [ -f "$SRC/web/package-lock.json" ] && [ ! -d "$SRC/web/node_modules" ]; then
+    if [ -d "$ROOT/web/node_modules" ]; then cp -a "$ROOT/web/node_modules" "$SRC/web/"
+    else (cd "$SRC/web" && npm ci --omit=dev --no-audit --no-fund --loglevel=error) || fail "npm ci in web/"; fi
+  fi
+  cmake -S "$SRC" -B "$WORK/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDTS_BUILD_TESTS=OFF >"$WORK/cmake.log" 2>&1 \
     || { cat "$WORK/cmake.log" >&2; fail "cmake configure"; }
   if [ "$CONFIGURE_ONLY" = 1 ]; then step "configured from the Dockerfile's inputs"; echo "stage-image: OK"; exit 0; fi
   cmake --build "$WORK/build" -j"$(nproc)" --target dts >>"$WORK/cmake.log" 2>&1 \
