@@ -1,6 +1,7 @@
 /* service: what every long-running role shares. */
 #include "service.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,20 @@
 
 volatile sig_atomic_t service_stopping;
 static ServiceConfig *service_cfg;
-static _Thread_local Store *thread_store;
+/* Each thread's store, freed by the key's destructor when the thread ends
+ * (libmicrohttpd's pool threads never call service_store_release). */
+static pthread_key_t thread_store_key;
+static pthread_once_t store_key_once = PTHREAD_ONCE_INIT;
+
+static void store_destroy_cb(void *st)
+{
+    store_close(st);
+}
+
+static void store_key_make(void)
+{
+    pthread_key_create(&thread_store_key, store_destroy_cb);
+}
 
 static void stop_cb(int sig)
 {
@@ -59,23 +73,27 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
 
 Store *service_store(void)
 {
-    if (thread_store == NULL) {
+    pthread_once(&store_key_once, store_key_make);
+    Store *st = pthread_getspecific(thread_store_key);
+    if (st == NULL) {
         char err[128];
         StoreConfig sc = {service_cfg->redis, service_cfg->prefix, (int)service_cfg->shards,
                           (int)service_cfg->runs_kept};
-        thread_store = store_open(&sc, err, sizeof err);
-        if (thread_store == NULL) { /* the URL was checked at start-up */
+        st = store_open(&sc, err, sizeof err);
+        if (st == NULL) { /* the URL was checked at start-up */
             log_error("cannot open store", "{s:s}", "error", err);
             abort();
         }
+        pthread_setspecific(thread_store_key, st);
     }
-    return thread_store;
+    return st;
 }
 
 void service_store_release(void)
 {
-    store_close(thread_store);
-    thread_store = NULL;
+    pthread_once(&store_key_once, store_key_make);
+    store_close(pthread_getspecific(thread_store_key));
+    pthread_setspecific(thread_store_key, NULL);
 }
 
 int service_wait_redis(Store *st)

@@ -197,6 +197,23 @@ redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
     return NULL;
 }
 
+int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out)
+{
+    redisReply *r = store_eval(st, s, nkeys, a);
+    args_free(a);
+    if (r == NULL)
+        return STORE_EIO;
+    int rv = STORE_OK;
+    if (r->type == REDIS_REPLY_ERROR)
+        rv = store_reply_error(st, r);
+    else if (out != NULL && r->type != REDIS_REPLY_INTEGER)
+        rv = STORE_EIO;
+    else if (out != NULL)
+        *out = r->integer;
+    freeReplyObject(r);
+    return rv;
+}
+
 int store_check(Store *st)
 {
     char key[KEY_MAX];

@@ -263,13 +263,9 @@ int store_run_complete(Store *st, const ReadyEntry *e, const char *consumer, con
         args_addf(&a, "%d", res->http_status);
     else
         args_add(&a, "");
-    redisReply *r = store_eval(st, SCRIPT_COMPLETE, 7, &a);
-    args_free(&a);
-    if (r == NULL)
-        return STORE_EIO;
-    int rv = r->type == REDIS_REPLY_INTEGER ? STORE_OK : store_reply_error(st, r);
-    *recorded = rv == STORE_OK && r->integer == 1;
-    freeReplyObject(r);
+    long long n = 0;
+    int rv = store_eval_int(st, SCRIPT_COMPLETE, 7, &a, &n);
+    *recorded = rv == STORE_OK && n == 1;
     return rv;
 }
 

@@ -53,6 +53,11 @@ void skey(const Store *st, char *buf, int shard, const char *name, const char *i
  * frees) or NULL on I/O error. Error replies are returned as replies. */
 redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a);
 
+/* store_eval for scripts that answer an integer: frees A, stores the integer
+ * in *out (NULL: any non-error reply will do), maps error replies to STORE_E*
+ * codes. */
+int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out);
+
 /* Maps a script's error reply ("ENOTFOUND ...") to a STORE_E* code. */
 int store_reply_error(Store *st, const redisReply *r);
 

@@ -247,12 +247,8 @@ int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t no
         args_addf(&a, "%d", it->attempt);
         args_add(&a, it->retry ? "retry" : "schedule");
     }
-    redisReply *r = store_eval(st, SCRIPT_DISPATCH, n + 2, &a);
-    args_free(&a);
-    if (r == NULL)
-        return STORE_EIO;
-    int rv = r->type == REDIS_REPLY_INTEGER ? STORE_OK : store_reply_error(st, r);
-    *dispatched = rv == STORE_OK ? (int)r->integer : 0;
-    freeReplyObject(r);
+    long long moved = 0;
+    int rv = store_eval_int(st, SCRIPT_DISPATCH, n + 2, &a, &moved);
+    *dispatched = (int)moved;
     return rv;
 }

@@ -36,22 +36,6 @@ static void add_spec_fields(Args *a, const TaskSpec *spec)
     args_addf(a, "%lld", (long long)spec->max_runs);
 }
 
-/* Runs a script and maps its reply: an integer into *out (may be NULL). */
-static int eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out)
-{
-    redisReply *r = store_eval(st, s, nkeys, a);
-    args_free(a);
-    if (r == NULL)
-        return STORE_EIO;
-    int rv = STORE_OK;
-    if (r->type == REDIS_REPLY_ERROR)
-        rv = store_reply_error(st, r);
-    else if (out != NULL)
-        *out = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-    freeReplyObject(r);
-    return rv;
-}
-
 int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
                       int64_t due_ms, int immediate)
 {
@@ -69,7 +53,7 @@ int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t n
     args_add(&a, immediate ? "1" : "0");
     args_add(&a, EVENTS_MAXLEN);
     add_spec_fields(&a, spec);
-    return eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
+    return store_eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
 }
 
 int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
@@ -91,7 +75,7 @@ int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t 
     args_add(&a, EVENTS_MAXLEN);
     add_spec_fields(&a, spec);
     long long v = 0;
-    int rv = eval_int(st, SCRIPT_REPLACE, 4, &a, &v);
+    int rv = store_eval_int(st, SCRIPT_REPLACE, 4, &a, &v);
     *version = v;
     return rv;
 }
@@ -110,7 +94,7 @@ int store_task_delete(Store *st, const char *id, int64_t now_ms)
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
     long long n = 0;
-    int rv = eval_int(st, SCRIPT_DELETE, 6, &a, &n);
+    int rv = store_eval_int(st, SCRIPT_DELETE, 6, &a, &n);
     return rv == STORE_OK && n == 0 ? STORE_ENOTFOUND : rv;
 }
 
@@ -131,7 +115,7 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
     args_add(&a, ms_str(ms, due_ms));
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
-    return eval_int(st, SCRIPT_SET_STATE, 3, &a, NULL);
+    return store_eval_int(st, SCRIPT_SET_STATE, 3, &a, NULL);
 }
 
 int store_task_trigger(Store *st, const char *id, int64_t now_ms)
@@ -147,7 +131,7 @@ int store_task_trigger(Store *st, const char *id, int64_t now_ms)
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
-    return eval_int(st, SCRIPT_TRIGGER, 3, &a, NULL);
+    return store_eval_int(st, SCRIPT_TRIGGER, 3, &a, NULL);
 }
 
 /* ---- reading ---- */

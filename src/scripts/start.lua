@@ -13,6 +13,19 @@
 --       7 scheduled_at (RFC 3339), 8 started_at, 9 started_ms, 10 max deliveries,
 --       11 events maxlen, 12 kind, 13 stale_ms (the recovery timeout)
 -- Returns {verdict, attempt, spec}; verdict is run, stale, gone, dead or skipped.
+-- Closes run RUN_ID if it is still marked running: it ended as failed, WHY.
+local function close_run(run_id, why)
+  local raw = redis.call('HGET', KEYS[3], run_id)
+  if not raw then return end
+  local r = cjson.decode(raw)
+  if r.status ~= 'running' then return end
+  r.status = 'failed'
+  r.error = why
+  r.finished_at = ARGV[8]
+  redis.call('HSET', KEYS[3], run_id, cjson.encode(r))
+  redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
+end
+
 local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
 if #p == 0 or p[1][2] ~= ARGV[3] then return {'stale', 0} end
 local attempt = tonumber(ARGV[6]) + p[1][4] - 1
@@ -25,18 +38,7 @@ if not spec then
   return {'gone', attempt}
 end
 if attempt > 1 then
-  local prev_id = occ .. ':' .. (attempt - 1)
-  local prev = redis.call('HGET', KEYS[3], prev_id)
-  if prev then
-    local r = cjson.decode(prev)
-    if r.status == 'running' then
-      r.status = 'failed'
-      r.error = 'the executor running this attempt was lost'
-      r.finished_at = ARGV[8]
-      redis.call('HSET', KEYS[3], prev_id, cjson.encode(r))
-      redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
-    end
-  end
+  close_run(occ .. ':' .. (attempt - 1), 'the executor running this attempt was lost')
 end
 local run = {id = run_id, task_id = ARGV[4], occurrence_id = occ, scheduled_at = ARGV[7],
   started_at = ARGV[8], finished_at = cjson.null, status = 'running', attempt = attempt,
@@ -72,17 +74,7 @@ if verdict == 'run' and (overlap == 'forbid' or overlap == 'replace') then
     -- it gone, kills the action, and its late result is dropped.
     redis.call('XACK', KEYS[1], ARGV[2], cur[1])
     redis.call('XDEL', KEYS[1], cur[1])
-    local old = redis.call('HGET', KEYS[3], cur[3])
-    if old then
-      local r = cjson.decode(old)
-      if r.status == 'running' then
-        r.status = 'failed'
-        r.error = 'replaced by a newer occurrence (overlap: replace)'
-        r.finished_at = ARGV[8]
-        redis.call('HSET', KEYS[3], cur[3], cjson.encode(r))
-        redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
-      end
-    end
+    close_run(cur[3], 'replaced by a newer occurrence (overlap: replace)')
   end
   if verdict == 'run' then
     redis.call('HSET', KEYS[2], 'inflight', ARGV[1], 'inflight_at', ARGV[9], 'inflight_run', run_id)
