@@ -8,9 +8,11 @@ set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config redis-server libhiredis-dev libmicrohttpd-dev
 libjansson-dev libcurl4-openssl-dev libssl-dev libcriterion-dev python3 python3-croniter
-python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium
-kubernetes-client"
+python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# The manifest tests render with kubectl; some images ship their own (which
+# Debian's kubernetes-client would conflict with).
+command -v kubectl >/dev/null 2>&1 || PKGS="$PKGS kubernetes-client"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
