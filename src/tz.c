@@ -12,6 +12,7 @@
 #define TZ_NAME_MAX 128
 #define TZ_FILE_MAX (1 << 20)
 #define TZ_OFF_MAX (26 * 3600)
+#define TZ_TABLE_END INT64_C(7258118400) /* 2200-01-01: the rule is tabulated up to here */
 
 struct Tz {
     char name[TZ_NAME_MAX];
@@ -171,6 +172,32 @@ bad:
     return -1;
 }
 
+/* Appends the footer rule's transitions up to TZ_TABLE_END to the table, so
+ * that instants before 2200 cost one binary search. */
+static void tz_extend(Tz *tz)
+{
+    if (!tz->has_rule || !tz->rule.has_dst)
+        return;
+    int64_t t = tz->n > 0 ? tz->at[tz->n - 1] : -(INT64_C(1) << 31);
+    size_t cap = tz->n + 1;
+    for (;;) {
+        TzSpan sp;
+        tz_span_at(tz, t, &sp);
+        if (sp.end == INT64_MAX || sp.end >= TZ_TABLE_END)
+            return;
+        if (tz->n + 1 > cap) {
+            cap = cap * 2 + 64;
+            tz->at = realloc(tz->at, cap * sizeof *tz->at);
+            tz->off = realloc(tz->off, cap * sizeof *tz->off);
+            if (!tz->at || !tz->off)
+                abort();
+        }
+        tz->at[tz->n] = sp.end;
+        tz->off[tz->n++] = sp.off_after;
+        t = sp.end;
+    }
+}
+
 Tz *tz_load(const char *name, char *err, size_t errlen)
 {
     unsigned char *data = NULL;
@@ -194,6 +221,7 @@ Tz *tz_load(const char *name, char *err, size_t errlen)
     }
     if (tz_parse(tz, data, len, err, errlen) < 0)
         goto err;
+    tz_extend(tz);
     free(data);
     return tz;
 err:

@@ -63,6 +63,21 @@ Test(tz, footer_rules_past_the_table)
     cr_assert_eq(tz_offset_at(zone("Antarctica/Troll"), at("2100-07-01T00:00:00Z")), 7200);
 }
 
+Test(tz, rule_tabulated_and_beyond)
+{
+    /* Transitions up to 2200 come from the tabulated rule, later ones from the rule itself. */
+    const Tz *b = zone("Europe/Berlin");
+    TzSpan sp;
+    tz_span_at(b, INT64_C(5687802000), &sp); /* 2150-03-29T01:00:00Z */
+    cr_assert_eq(sp.start, INT64_C(5687802000));
+    cr_assert_eq(sp.off, 7200);
+    cr_assert_eq(sp.off_before, 3600);
+    tz_span_at(b, INT64_C(8843648400), &sp); /* 2250-03-31T01:00:00Z */
+    cr_assert_eq(sp.start, INT64_C(8843648400));
+    cr_assert_eq(sp.off, 7200);
+    cr_assert_eq(tz_offset_at(b, INT64_C(8843648399)), 3600);
+}
+
 Test(tz, spans)
 {
     TzSpan sp;
