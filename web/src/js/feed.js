@@ -1,18 +1,24 @@
-// The live activity feed: Server-Sent Events from GET /api/v1/events.
+// The live activity feed, polled from GET /api/v1/events.
 //
-// The api answers each poll with the events after our Last-Event-ID and a
-// retry delay, and EventSource reconnects by itself. When it gives up for
-// good (the web role or the api was down and answered with an error), we
-// open a new one after a backoff, resuming from the last id we saw.
+// EventSource cannot send an Authorization header, and a token must never go
+// in a URL, so the feed polls the same endpoint with fetch (through api.js,
+// which adds the token and asks for one on a 401), asking for the JSON form
+// of the batch with Accept: application/json. The position travels in the
+// Last-Event-ID header, as EventSource would send it: each answer holds the
+// events after it (at most 100), so a full batch is followed at once and a
+// short one after POLL_MS. Errors back off up to 15 s; signing in wakes it.
 
+import { api } from "./api.js";
 import { el, relative } from "./util.js";
 
 const MAX_ITEMS = 50;
+const BATCH = 100;   // the api's batch size: a full one means more are waiting
+const POLL_MS = 1000; // the api's own retry hint when caught up
 const seen = new Set();
 const listeners = new Set();
-let source = null;
 let lastId = "";
 let backoff = 1000;
+let timer = null;
 
 const LABELS = {
   "task.created": "created", "task.updated": "updated", "task.deleted": "deleted",
@@ -26,10 +32,10 @@ export function onEvent(fn) {
   return () => listeners.delete(fn);
 }
 
-function status(text) {
+function status(text, kind = text) {
   const s = document.getElementById("feed-status");
   s.textContent = text;
-  s.className = `pill s-${text}`;
+  s.className = `pill s-${kind}`;
 }
 
 function render(ev) {
@@ -47,10 +53,9 @@ function shortId(id) {
   return id ? `…${id.slice(-8)}` : "?";
 }
 
-function receive(msg) {
-  let ev;
-  try { ev = JSON.parse(msg.data); } catch { return; }
-  lastId = ev.id || msg.lastEventId || lastId;
+function receive(ev) {
+  if (!ev || !ev.id) return;
+  lastId = ev.id;
   if (seen.has(ev.id)) return; // the same millisecond on two shards can come twice
   seen.add(ev.id);
   if (seen.size > 1000) seen.delete(seen.values().next().value);
@@ -58,18 +63,27 @@ function receive(msg) {
   for (const fn of listeners) fn(ev);
 }
 
-function connect() {
-  const url = "/api/v1/events" + (lastId ? `?last_event_id=${encodeURIComponent(lastId)}` : "");
-  source = new EventSource(url);
-  source.onopen = () => { backoff = 1000; status("live"); };
-  source.onmessage = receive;
-  source.onerror = () => {
-    if (source.readyState !== EventSource.CLOSED) return; // a normal end of a poll: it reconnects
-    status("offline");
-    source.close();
-    setTimeout(connect, backoff);
+function schedule(ms) {
+  clearTimeout(timer);
+  timer = setTimeout(poll, ms);
+}
+
+async function poll() {
+  timer = null;
+  try {
+    const r = await api("GET", "/api/v1/events", undefined, lastId ? { "Last-Event-ID": lastId } : {});
+    const items = r.body?.items || [];
+    items.forEach(receive);
+    backoff = 1000;
+    status("live");
+    schedule(items.length >= BATCH ? 0 : POLL_MS);
+  } catch (e) {
+    if (e.status === 401) status("signed out", "offline");
+    else if (e.status === 403) status("no access", "offline");
+    else status("offline");
+    schedule(backoff);
     backoff = Math.min(backoff * 2, 15000);
-  };
+  }
 }
 
 /** Keeps the relative times fresh. */
@@ -78,6 +92,10 @@ function tick() {
 }
 
 export function startFeed() {
-  connect();
+  poll();
   setInterval(tick, 10000);
+  // Signed in or out: poll now rather than at the end of a backoff.
+  window.addEventListener("dts:reload", () => {
+    if (timer !== null) { backoff = 1000; schedule(0); }
+  });
 }
