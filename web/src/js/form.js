@@ -2,10 +2,13 @@
 // api's cron preview when it offers one), describes cron expressions with
 // cronstrue, and shows the api's errors next to the field they name.
 //
-// Extending it (issue 4): a new action type is one entry in ACTIONS (render,
-// read, check); retry, overlap and misfire options go in the "Options"
-// fieldset beside timeout_s, read in readOptions. Fields the form does not
-// know are kept from the task on edit, so nothing is lost meanwhile.
+// Every field has the id "f-" + its api name ("f-retry.max_attempts") and an
+// error slot "err-" + that name, so a problem's `field` finds its place: an
+// unknown sub-field falls back to its parent ("action.headers.Host" shows at
+// "action.headers", on the row of that header), anything else at the top.
+// An action type is one entry in ACTIONS (render, read, check); the options
+// (timeout, retry, overlap, misfire, the cron window) are read in readOptions.
+// Fields the form does not know are kept from the task on edit.
 
 import { api, ApiError } from "./api.js";
 import { debounce, el } from "./util.js";
@@ -58,6 +61,31 @@ function renumber(rows) {
   });
 }
 
+const METHODS = ["POST", "GET", "PUT", "PATCH", "DELETE", "HEAD"];
+
+function headerRow(name, value, rows) {
+  const n = el("input", { type: "text", value: name, class: "hdr-name", "aria-label": "header name", placeholder: "Name", autocomplete: "off", spellcheck: "false" });
+  const v = el("input", { type: "text", value, class: "hdr-value", "aria-label": "header value", placeholder: "Value", autocomplete: "off", spellcheck: "false" });
+  const remove = el("button", { type: "button", "aria-label": "Remove this header", onclick: () => { row.remove(); renameHeaders(rows); } }, "✕");
+  const row = el("div", { class: "row hdr-row" }, n, v, remove);
+  return row;
+}
+
+function renameHeaders(rows) {
+  [...rows.querySelectorAll(".hdr-row")].forEach((row, i) => {
+    const [n, v] = row.querySelectorAll("input");
+    n.id = i === 0 ? "f-action.headers" : `f-action.headers-${i}`;
+    v.id = `f-action.headers-value-${i}`;
+    n.setAttribute("aria-label", `header ${i + 1} name`);
+    v.setAttribute("aria-label", `header ${i + 1} value`);
+    for (const inp of [n, v]) inp.setAttribute("aria-describedby", "err-action.headers hint-f-action.headers");
+  });
+}
+
+function headerPairs(form) {
+  return [...form.querySelectorAll(".hdr-row")].map((r) => [r.querySelector(".hdr-name").value.trim(), r.querySelector(".hdr-value").value]);
+}
+
 const ACTIONS = {
   shell: {
     label: "Shell command",
@@ -89,6 +117,56 @@ const ACTIONS = {
       const cwd = form.querySelector("#f-action\\.cwd").value.trim();
       if (cwd && !cwd.startsWith("/")) errs["action.cwd"] = "Use an absolute path.";
       return errs;
+    },
+  },
+  http: {
+    label: "Webhook (HTTP)",
+    render(a) {
+      const rows = el("div", { class: "rows", id: "hdr-rows" });
+      for (const [k, v] of Object.entries(a.headers || {})) rows.append(headerRow(k, v, rows));
+      renameHeaders(rows);
+      const add = el("button", { type: "button", onclick: () => { rows.append(headerRow("", "", rows)); renameHeaders(rows); rows.lastElementChild.querySelector("input").focus(); } }, "Add header");
+      const method = el("select", { id: "f-action.method" }, METHODS.map((m) => el("option", { value: m, selected: m === (a.method || "POST") }, m)));
+      return el("div", {},
+        el("div", { class: "cols cols-url" },
+          field("f-action.method", "Method", method),
+          field("f-action.url", "URL", el("input", { id: "f-action.url", type: "url", value: a.url || "", placeholder: "https://example.com/hook", autocomplete: "off", spellcheck: "false" }),
+            "2xx is success; redirects are not followed. Internal addresses need the executor's --http-allow.")),
+        el("div", { class: "field" }, el("span", { class: "label", id: "hdr-label" }, "Headers"), rows, add,
+          el("p", { class: "hint", id: "hint-f-action.headers" }, "Host, Content-Length and Idempotency-Key (the run id) are set by dts."),
+          el("p", { class: "error", id: "err-action.headers", role: "alert" })),
+        field("f-action.body", "Body", el("textarea", { id: "f-action.body", rows: 3, placeholder: "{\"full\": false}", spellcheck: "false" }, a.body || ""),
+          "Sent as is; give its Content-Type in the headers."));
+    },
+    read(form) {
+      const a = { type: "http", method: form.querySelector("#f-action\\.method").value, url: form.querySelector("#f-action\\.url").value.trim() };
+      const headers = {};
+      for (const [k, v] of headerPairs(form)) if (k || v) headers[k] = v;
+      if (Object.keys(headers).length) a.headers = headers;
+      const body = form.querySelector("#f-action\\.body").value;
+      if (body) a.body = body;
+      return a;
+    },
+    check(form) {
+      const errs = {};
+      const url = form.querySelector("#f-action\\.url").value.trim();
+      if (!url) errs["action.url"] = "Give the URL to call.";
+      else if (!/^https?:\/\/[^ ]+$/.test(url)) errs["action.url"] = "Use an http:// or https:// URL without spaces.";
+      const names = new Set();
+      for (const [k, v] of headerPairs(form)) {
+        if (!k && !v) continue;
+        const at = `action.headers.${k}`;
+        if (!k) errs["action.headers"] = "Give each header a name.";
+        else if (/[\s:]/.test(k)) errs[at] = `“${k}” is not a header name: no spaces or colons.`;
+        else if (names.has(k.toLowerCase())) errs[at] = `${k} is given twice.`;
+        names.add(k.toLowerCase());
+      }
+      if (form.querySelector("#f-action\\.body").value.length > 65536) errs["action.body"] = "At most 65536 characters.";
+      return errs;
+    },
+    /** The input an api error about one header belongs to. */
+    input(fieldName) {
+      return [...document.querySelectorAll(".hdr-name")].find((i) => `action.headers.${i.value.trim()}` === fieldName);
     },
   },
   noop: {
@@ -206,54 +284,159 @@ function clearErrors(form) {
 function showError(fieldName, message) {
   const slot = slotFor(fieldName);
   slot.textContent = slot.id === "form-error" && fieldName ? `${fieldName}: ${message}` : message;
-  const input = byId(slot.id.replace(/^err-/, "f-"));
+  const own = ACTIONS[actionType()]?.input?.(fieldName);
+  const input = own || byId(slot.id.replace(/^err-/, "f-"));
   if (input) input.setAttribute("aria-invalid", "true");
   return input || slot;
 }
 
+/* ---- options: timeout, retry, overlap, misfire, the cron window ---- */
+
+const RETRY_DEFAULT = { max_attempts: 3, backoff: "exponential", initial_s: 1, max_s: 300, jitter: true };
+const OVERLAPS = { allow: "Allow: runs may overlap", forbid: "Forbid: skip an occurrence while one runs", replace: "Replace: stop the running one" };
+const MISFIRES = { run_once: "Run once, count the rest as coalesced", skip: "Skip late occurrences", run_all: "Run each late occurrence (up to 100)" };
+
+/** A seconds value as the api stores it, without float noise. */
+const tidy = (n) => (n === undefined || n === null ? "" : Number(Number(n).toPrecision(12)));
+
+function number(id, label, value, attrs, hint) {
+  return field(id, label, el("input", { id, type: "number", inputmode: "decimal", value: tidy(value), ...attrs }), hint);
+}
+
+function select(id, label, options, value, hint) {
+  return field(id, label, el("select", { id }, Object.entries(options).map(([k, text]) => el("option", { value: k, selected: k === value }, text))), hint);
+}
+
+function optionsSection(t, cron) {
+  const r = t?.retry || RETRY_DEFAULT;
+  return el("fieldset", { id: "options" }, el("legend", {}, "Options"),
+    el("div", { class: "cols" },
+      number("f-timeout_s", "Timeout (seconds)", t?.timeout_s, { min: 1, max: 604800, step: 1, placeholder: "3600" }),
+      select("f-overlap", "Overlap", OVERLAPS, t?.overlap || "allow", "When an occurrence is due while a run is in flight.")),
+    el("div", { class: "field check" },
+      el("label", {}, el("input", { id: "f-retry", type: "checkbox", checked: Boolean(t?.retry), "aria-controls": "retry-box", "aria-describedby": "err-retry" }), " Retry failed runs"),
+      el("p", { class: "error", id: "err-retry", role: "alert" })),
+    el("div", { id: "retry-box", class: "cols sub", hidden: !t?.retry },
+      number("f-retry.max_attempts", "Attempts in all", r.max_attempts, { min: 1, max: 100, step: 1 }, "1 to 100, the first run included."),
+      select("f-retry.backoff", "Backoff", { exponential: "Exponential", fixed: "Fixed" }, r.backoff),
+      number("f-retry.initial_s", "First delay (s)", r.initial_s, { min: 0.1, max: 86400, step: "any" }),
+      number("f-retry.max_s", "Longest delay (s)", r.max_s, { min: 0.1, max: 86400, step: "any" }),
+      el("div", { class: "field check" }, el("label", {}, el("input", { id: "f-retry.jitter", type: "checkbox", checked: r.jitter !== false }), " Jitter (up to 25% either way)"))),
+    el("div", { class: "cols" },
+      select("f-misfire", "Misfire (after an outage)", MISFIRES, t?.misfire || "run_once"),
+      number("f-misfire_threshold_s", "Late by more than (s)", t?.misfire_threshold_s, { min: 0, max: 31622400, step: "any", placeholder: "5" }, "Default: the scheduler's, 5 s.")),
+    el("div", { id: "window-box", class: "cols", hidden: !cron },
+      field("f-start_at", "Not before", el("input", { id: "f-start_at", type: "datetime-local", step: 1, value: t?.start_at ? toLocalInput(t.start_at) : "" }), "Your browser's time zone."),
+      field("f-end_at", "Not after", el("input", { id: "f-end_at", type: "datetime-local", step: 1, value: t?.end_at ? toLocalInput(t.end_at) : "" }), "Then the task completes."),
+      number("f-max_runs", "At most this many runs", t?.max_runs, { min: 1, step: 1 })));
+}
+
+/** An input's number: undefined when empty, NaN when not a number. */
+function num(id) {
+  const i = byId(id);
+  if (i.validity?.badInput) return NaN;
+  return i.value.trim() === "" ? undefined : Number(i.value);
+}
+
+const OPTION_KEYS = ["timeout_s", "retry", "overlap", "misfire", "misfire_threshold_s", "start_at", "end_at", "max_runs"];
+
+function readOptions(cron) {
+  const o = { overlap: byId("f-overlap").value, misfire: byId("f-misfire").value };
+  const set = (k, v) => { if (v !== undefined && v !== "") o[k] = v; };
+  set("timeout_s", num("f-timeout_s"));
+  set("misfire_threshold_s", num("f-misfire_threshold_s"));
+  if (byId("f-retry").checked) {
+    o.retry = { backoff: byId("f-retry.backoff").value, jitter: byId("f-retry.jitter").checked };
+    for (const k of ["max_attempts", "initial_s", "max_s"]) if (num(`f-retry.${k}`) !== undefined) o.retry[k] = num(`f-retry.${k}`);
+  }
+  if (cron) {
+    for (const k of ["start_at", "end_at"]) if (byId(`f-${k}`).value) o[k] = new Date(byId(`f-${k}`).value).toISOString();
+    set("max_runs", num("f-max_runs"));
+  }
+  return o;
+}
+
+function checkOptions(o) {
+  const errs = {};
+  const range = (key, v, lo, hi, whole) => {
+    if (v === undefined) return;
+    if (Number.isNaN(v)) errs[key] = "Enter a number.";
+    else if (whole && !Number.isInteger(v)) errs[key] = "Enter a whole number.";
+    else if (v < lo || v > hi) errs[key] = hi === Infinity ? `At least ${lo}.` : `From ${lo} to ${hi}.`;
+  };
+  range("timeout_s", o.timeout_s, 1, 604800, true);
+  range("misfire_threshold_s", o.misfire_threshold_s, 0, 31622400, false);
+  range("max_runs", o.max_runs, 1, Infinity, true);
+  if (o.retry) {
+    if (o.retry.max_attempts === undefined) errs["retry.max_attempts"] = "How many attempts, the first run included?";
+    range("retry.max_attempts", o.retry.max_attempts, 1, 100, true);
+    range("retry.initial_s", o.retry.initial_s, 0.1, 86400, false);
+    range("retry.max_s", o.retry.max_s, 0.1, 86400, false);
+    if (!errs["retry.max_s"] && o.retry.max_s < (o.retry.initial_s ?? 1)) errs["retry.max_s"] = "At least the first delay.";
+  }
+  if (o.start_at && o.end_at && o.end_at <= o.start_at) errs.end_at = "Pick a time after “Not before”.";
+  return errs;
+}
+
 /* ---- the form ---- */
 
-function readOptions(form) {
-  const t = form.querySelector("#f-timeout_s").value.trim();
-  return t ? { timeout_s: Number(t) } : {};
+function actionType() {
+  return document.querySelector("input[name=atype]:checked")?.value || "shell";
 }
 
 function readSpec(form, base) {
   const [labels] = pairs(byId("f-labels").value);
-  const type = byId("f-action.type").value;
-  const spec = { ...base, name: byId("f-name").value.trim(), labels, action: ACTIONS[type].read(form), ...readOptions(form) };
   const s = readSchedule();
+  const spec = { ...base, name: byId("f-name").value.trim(), labels, action: ACTIONS[actionType()].read(form) };
+  for (const k of OPTION_KEYS) delete spec[k];
+  Object.assign(spec, readOptions(Boolean(s?.cron)));
   if (s) spec.schedule = s; else delete spec.schedule;
-  if (!form.querySelector("#f-timeout_s").value.trim()) delete spec.timeout_s;
   return spec;
 }
 
 function checkLocal(form, spec) {
-  const errs = { ...checkSchedule(spec.schedule), ...ACTIONS[spec.action.type].check(form) };
+  const errs = { ...checkSchedule(spec.schedule), ...ACTIONS[spec.action.type].check(form), ...checkOptions(spec) };
   if (!spec.name) errs.name = "Give the task a name.";
   if (pairs(byId("f-labels").value)[1] >= 0) errs.labels = "Write one name=value a line.";
   return errs;
 }
 
+function actionSwitch(type) {
+  const radio = (t, i) => el("label", {}, el("input", { type: "radio", name: "atype", value: t, id: i === 0 ? "f-action.type" : `f-action.type-${t}`, checked: t === type, "aria-describedby": "err-action.type" }), ACTIONS[t].label);
+  return el("div", { class: "field" },
+    el("div", { class: "choices", role: "radiogroup", "aria-label": "Action type" }, Object.keys(ACTIONS).map(radio)),
+    el("p", { class: "error", id: "err-action.type", role: "alert" }));
+}
+
+/** What the user should read for an api error on submit. */
+function submitMessage(err) {
+  if (err.status === 412) return "Someone changed this task meanwhile: reload it and edit again.";
+  if (err.status === 401) return "Sign in to save: use “Sign in” at the top of the page.";
+  return err.message;
+}
+
 export async function formView(main, id) {
   let task = null;
+  const hash = location.hash;
   if (id) task = (await api("GET", `/api/v1/tasks/${id}`)).body;
+  if (location.hash !== hash) return undefined; // the route changed while loading
   const base = {};
   if (task) for (const [k, v] of Object.entries(task)) if (!READ_ONLY.includes(k)) base[k] = v;
   const action = task?.action || { type: "shell", command: [""] };
-  const actionBox = el("div", { id: "action-editor" }, ACTIONS[action.type]?.render(action) ?? ACTIONS.shell.render({ command: [""] }));
-  const typeSel = el("select", { id: "f-action.type" }, Object.entries(ACTIONS).map(([k, a]) => el("option", { value: k, selected: k === action.type }, a.label)));
+  const drafts = { [action.type]: action };
+  const known = Boolean(ACTIONS[action.type]);
+  const actionBox = el("div", { id: "action-editor" }, known ? ACTIONS[action.type].render(action) : ACTIONS.shell.render({ command: [""] }));
   const submit = el("button", { type: "submit", class: "primary" }, task ? "Save changes" : "Create task");
   const form = el("form", { class: "card", novalidate: true, id: "task-form" },
     el("div", { id: "form-error", class: "form-error", role: "alert" }),
     field("f-name", "Name", el("input", { id: "f-name", type: "text", value: task?.name || "", required: true, autocomplete: "off" })),
     field("f-labels", "Labels", el("textarea", { id: "f-labels", rows: 2, placeholder: "team=data, one a line" }, unpairs(task?.labels))),
     scheduleSection(task?.schedule),
-    el("fieldset", {}, el("legend", {}, "What"), field("f-action.type", "Action", typeSel), actionBox),
-    el("fieldset", {}, el("legend", {}, "Options"),
-      field("f-timeout_s", "Timeout (seconds)", el("input", { id: "f-timeout_s", type: "number", min: 1, max: 604800, value: task?.timeout_s ?? "", placeholder: "3600" }))),
+    el("fieldset", {}, el("legend", {}, "What"), actionSwitch(known ? action.type : "shell"), actionBox),
+    optionsSection(task, Boolean(task?.schedule?.cron)),
     el("div", { class: "actions" }, submit, el("a", { class: "button", href: task ? `#/tasks/${task.id}` : "#/tasks" }, "Cancel")));
   main.append(el("h1", {}, task ? `Edit ${task.name}` : "New task"), form);
+  let shownType = actionType();
 
   const touched = new Set();
   const live = debounce(async () => {
@@ -270,7 +453,9 @@ export async function formView(main, id) {
     }
   }, 200);
   form.addEventListener("input", (e) => {
-    const f = (e.target.id || "").replace(/^f-/, "").replace(/-\d+$/, "");
+    const t = e.target;
+    const f = t.classList.contains("hdr-name") || t.classList.contains("hdr-value") ? "action.headers"
+      : (t.id || "").replace(/^f-/, "").replace(/-\d+$/, "");
     touched.add(f);
     touched.add(f.split(".")[0]);
     live();
@@ -279,11 +464,19 @@ export async function formView(main, id) {
     if (e.target.name === "kind") {
       byId("sched-at").hidden = e.target.value !== "at";
       byId("sched-cron").hidden = e.target.value !== "cron";
+      byId("window-box").hidden = e.target.value !== "cron";
       live();
     }
-    if (e.target === typeSel) {
-      const t = typeSel.value;
-      actionBox.replaceChildren(ACTIONS[t].render(t === action.type ? action : {}));
+    if (e.target.name === "atype") {
+      drafts[shownType] = ACTIONS[shownType].read(form); // switching back keeps what was typed
+      shownType = actionType();
+      actionBox.replaceChildren(ACTIONS[shownType].render(drafts[shownType] || {}));
+      live();
+    }
+    if (e.target.id === "f-retry") {
+      byId("retry-box").hidden = !e.target.checked;
+      if (e.target.checked) byId("f-retry.max_attempts").focus();
+      live();
     }
   });
   form.addEventListener("submit", async (e) => {
@@ -301,11 +494,12 @@ export async function formView(main, id) {
       location.hash = `#/tasks/${r.body.id}`;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      const msg = err.status === 412 ? "Someone changed this task meanwhile: reload it and edit again." : err.message;
-      showError(err.status === 412 ? "" : err.field, msg).focus();
+      const at = err.status === 412 || err.status === 401 ? "" : err.field;
+      showError(at, submitMessage(err)).focus();
       submit.disabled = false;
     }
   });
-  if (action.type && !ACTIONS[action.type]) showError("", `This task's action type (${action.type}) cannot be edited here yet.`);
+  if (!known) showError("", `This task's action type (${action.type}) cannot be edited here yet.`);
   live();
+  return undefined;
 }

@@ -17,38 +17,85 @@ function scheduleText(s) {
   return "once, as soon as created";
 }
 
+/** A number of seconds as the api stores it, without float noise (0.1, not 0.1000000001). */
+export function secs(n) {
+  return `${Number(Number(n).toPrecision(12))} s`;
+}
+
 function actionText(a) {
   if (a.type === "shell") {
     return el("span", {}, el("code", {}, a.command.map((c) => (/[\s"']/.test(c) || c === "" ? JSON.stringify(c) : c)).join(" ")),
       a.cwd ? el("span", { class: "muted" }, ` in ${a.cwd}`) : null,
       a.env && Object.keys(a.env).length ? el("div", { class: "muted" }, "env: ", Object.entries(a.env).map(([k, v]) => `${k}=${v}`).join(", ")) : null);
   }
+  if (a.type === "http") {
+    const headers = Object.entries(a.headers || {});
+    return el("span", {}, el("code", {}, `${a.method || "POST"} ${a.url}`),
+      headers.length ? el("div", { class: "muted" }, "headers: ", headers.map(([k, v]) => el("code", {}, `${k}: ${v} `))) : null,
+      a.body ? el("details", {}, el("summary", {}, `body (${a.body.length} characters)`), el("pre", {}, a.body)) : null);
+  }
+  if (a.type === "noop") return el("span", {}, "no-op ", el("span", { class: "muted" }, "(does nothing; measures the scheduler)"));
   return el("code", {}, JSON.stringify(a));
+}
+
+function retryText(r) {
+  if (!r) return "none: a failed run is not tried again";
+  const backoff = r.backoff === "fixed" ? `every ${secs(r.initial_s)}` : `backoff from ${secs(r.initial_s)} doubling up to ${secs(r.max_s)}`;
+  return `up to ${r.max_attempts} attempts, ${backoff}${r.jitter ? ", with jitter" : ""}`;
+}
+
+const OVERLAP = { allow: "allow (runs may overlap)", forbid: "forbid (skip while one runs)", replace: "replace (stop the running one)" };
+const MISFIRE = { run_once: "run once, coalesce the rest", skip: "skip late occurrences", run_all: "run each (up to 100)" };
+
+function windowText(t) {
+  const parts = [];
+  if (t.start_at) parts.push(el("span", {}, "from ", absolute(t.start_at)));
+  if (t.end_at) parts.push(el("span", {}, parts.length ? " until " : "until ", absolute(t.end_at)));
+  if (t.max_runs) parts.push(`${parts.length ? ", " : ""}at most ${t.max_runs} runs`);
+  return parts.length ? el("span", {}, parts) : null;
+}
+
+function countsText(r) {
+  const extra = [["dispatched", r.dispatched], ["misfires skipped", r.misfires_skipped],
+    ["misfires coalesced", r.misfires_coalesced], ["skipped by overlap", r.overlap_skipped]];
+  return el("span", { "data-counts": "" }, `${r.succeeded} succeeded, ${r.failed} failed`,
+    el("span", { class: "muted" }, extra.map(([k, v]) => ` · ${v ?? 0} ${k}`).join("")));
 }
 
 function spec(t) {
   const rows = [
     ["State", pill(t.state)], ["Schedule", scheduleText(t.schedule)], ["Action", actionText(t.action)],
     ["Next run", when(t.next_run_at)], ["Last run", t.last_run ? el("span", {}, pill(t.last_run.status), " ", when(t.last_run.finished_at)) : "—"],
-    ["Runs", `${t.runs.succeeded} succeeded, ${t.runs.failed} failed`], ["Timeout", `${t.timeout_s} s`],
+    ["Runs", countsText(t.runs)], ["Timeout", `${t.timeout_s} s`], ["Retries", retryText(t.retry)],
+    ["Overlap", OVERLAP[t.overlap] || t.overlap || "allow"],
+    ["Misfire", `${MISFIRE[t.misfire] || t.misfire || MISFIRE.run_once}${t.misfire_threshold_s !== undefined ? `, later than ${secs(t.misfire_threshold_s)}` : ""}`],
+    t.schedule?.cron ? ["Window", windowText(t) || "—"] : null,
     ["Labels", Object.keys(t.labels).length ? Object.entries(t.labels).map(([k, v]) => el("code", {}, `${k}=${v} `)) : "—"],
     ["Created", absolute(t.created_at)], ["Id", el("code", {}, t.id)], ["Version", String(t.version)],
-  ];
+  ].filter(Boolean);
   return el("dl", { class: "spec" }, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
+const KINDS = { now: "", schedule: "", manual: "run now", retry: "retry", redrive: "retried by hand" };
+
 function runRow(r) {
   const dur = r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null;
-  return el("tr", { dataset: { run: r.id, status: r.status } },
-    el("td", { "data-label": "Status" }, pill(r.status)),
-    el("td", { "data-label": "Scheduled" }, absolute(r.scheduled_at), r.kind !== "schedule" ? el("span", { class: "muted" }, ` (${r.kind})`) : null),
-    el("td", { "data-label": "Attempt" }, String(r.attempt)),
+  const kind = KINDS[r.kind] ?? r.kind;
+  const result = r.http_status !== undefined ? `HTTP ${r.http_status}` : r.exit_code ?? "—";
+  const output = r.output && r.output !== r.error ? r.output : "";
+  return el("tr", { dataset: { run: r.id, status: r.status, kind: r.kind, attempt: r.attempt } },
+    el("td", { "data-label": "Status" }, pill(r.status),
+      r.dead ? el("span", {}, " ", el("a", { href: "#/dead", class: "pill s-dead", title: "The attempts are used up: see Dead letters" }, "dead")) : null),
+    el("td", { "data-label": "Scheduled" }, absolute(r.scheduled_at)),
+    el("td", { "data-label": "Attempt" }, String(r.attempt), kind ? el("span", { class: "muted" }, ` (${kind})`) : null),
     el("td", { "data-label": "Lateness" }, durationMs(r.lateness_ms)),
     el("td", { "data-label": "Duration" }, durationMs(dur)),
-    el("td", { "data-label": "Exit" }, r.exit_code ?? "—"),
-    el("td", { "data-label": "Output" }, r.output || r.error
-      ? el("details", {}, el("summary", {}, r.error ? "error" : "output"), el("pre", {}, [r.error, r.output].filter(Boolean).join("\n")))
-      : el("span", { class: "muted" }, "—")));
+    el("td", { "data-label": "Result" }, String(result)),
+    el("td", { "data-label": "Output" },
+      r.error ? el("p", { class: "run-error" }, r.error) : null,
+      r.next_attempt_in_ms !== undefined && !r.dead ? el("p", { class: "muted run-next" }, `next attempt ${durationMs(r.next_attempt_in_ms)} after this one`) : null,
+      output ? el("details", {}, el("summary", {}, "output"), el("pre", {}, output)) : null,
+      !r.error && !output ? el("span", { class: "muted" }, "—") : null));
 }
 
 export async function taskView(main, id) {
@@ -60,7 +107,7 @@ export async function taskView(main, id) {
   const runsNote = el("p", { class: "muted", role: "status" });
   main.append(head, msg, buttons, info,
     el("section", { class: "card", "aria-labelledby": "runs-title" }, el("h2", { id: "runs-title" }, "Run history"),
-      el("table", { class: "cards", id: "runs" }, el("thead", {}, el("tr", {}, ["Status", "Scheduled", "Attempt", "Lateness", "Duration", "Exit", "Output"].map((h) => el("th", { scope: "col" }, h)))), runs),
+      el("table", { class: "cards", id: "runs" }, el("thead", {}, el("tr", {}, ["Status", "Scheduled", "Attempt", "Lateness", "Duration", "Result", "Output"].map((h) => el("th", { scope: "col" }, h)))), runs),
       runsNote));
   let task = null;
   let gone = false;
@@ -86,11 +133,11 @@ export async function taskView(main, id) {
   }
   function drawButtons() {
     const paused = task.state === "paused";
-    buttons.replaceChildren(
+    buttons.replaceChildren(...[
       el("a", { class: "button", href: `#/tasks/${id}/edit` }, "Edit"),
       task.state !== "completed" ? el("button", { type: "button", "data-act": paused ? "resume" : "pause", onclick: () => act(paused ? "resume" : "pause", paused ? "pause" : "resume") }, paused ? "Resume" : "Pause") : null,
       el("button", { type: "button", "data-act": "trigger", onclick: () => act("trigger", "trigger") }, "Run now"),
-      el("button", { type: "button", class: "danger", "data-act": "delete", onclick: remove }, "Delete"));
+      el("button", { type: "button", class: "danger", "data-act": "delete", onclick: remove }, "Delete")].filter(Boolean));
   }
   async function refresh() {
     if (gone) return;
