@@ -1,11 +1,14 @@
 // End-to-end test of the web UI in Debian's headless Chromium, driven by
 // playwright-core. Run by tests/integration/test_web.py against a started
-// system: node web.mjs BASE_URL SCREENSHOT_DIR. Exits non-zero on the first
-// failed check, printing what it was.
+// system: node web.mjs BASE_URL SCREENSHOT_DIR [tokens]. With "tokens" it
+// runs the sign-in flow against an api started with --tokens, taking the
+// tokens from DTS_E2E_TOKEN (read,write,shell,admin) and DTS_E2E_WRITER
+// (read,write: no shell), never from the command line. Exits non-zero on the first failed
+// check, printing what it was.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
-const [base, shots] = process.argv.slice(2);
+const [base, shots, mode] = process.argv.slice(2);
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run"];
 const consoleErrors = [];
@@ -124,11 +127,75 @@ async function checkListAndDashboard(page, name) {
   await shot(page, "dashboard");
 }
 
-async function checkPhone(browser, id) {
+async function fillHttpForm(page, name) {
+  await page.goto(`${base}/#/tasks`); // from #/new, going to #/new again would keep the old form
+  await page.getByRole("link", { name: "New task" }).click();
+  await page.locator("#f-name").fill(name);
+  await page.locator("#f-action\\.type-http").check();
+  await page.locator("#f-action\\.method").selectOption("PUT");
+  await page.locator("#f-action\\.url").fill("http://127.0.0.1:9/"); // refused: loopback, no --http-allow
+  await page.getByRole("button", { name: "Add header" }).click();
+  await page.keyboard.type("Host"); // dts sets Host: only the api says so
+  await page.locator("#f-action\\.headers-value-0").fill("example.com");
+  await page.locator("#f-action\\.body").fill('{"from":"e2e"}');
+  await page.locator("#f-overlap").selectOption("forbid");
+  await page.locator("#f-retry").check();
+  await page.locator("#f-retry\\.backoff").selectOption("fixed");
+  await page.locator("#f-retry\\.initial_s").fill("0.2");
+}
+
+async function checkHttpTask(page) {
+  step("an HTTP task with retry and overlap through the form; field errors, local and the api's");
+  await fillHttpForm(page, `e2e-hook-${Date.now() % 100000}`);
+  // A bad retry value: the error shows next to the field as you type, and stops the submit there.
+  await page.locator("#f-retry\\.max_attempts").fill("0");
+  await page.locator("#err-retry\\.max_attempts").filter({ hasText: "From 1 to 100" }).waitFor();
+  assert.equal(await page.locator("#f-retry\\.max_attempts").getAttribute("aria-invalid"), "true");
+  await page.getByRole("button", { name: "Create task" }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "f-retry.max_attempts");
+  assert.match(page.url(), /#\/new$/);
+  await page.locator("#f-retry\\.max_attempts").fill("2");
+  // The api refuses the Host header: its error shows at the headers, on that row.
+  await page.getByRole("button", { name: "Create task" }).click();
+  await page.locator("#err-action\\.headers").filter({ hasText: "not a header a task may set" }).waitFor();
+  assert.equal(await page.locator("#f-action\\.headers").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.locator("#form-error").textContent(), "");
+  await shot(page, "validation-http");
+  await page.locator("#f-action\\.headers").fill("X-From");
+  await page.getByRole("button", { name: "Create task" }).click();
+  await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
+  const id = page.url().split("/").pop();
+
+  step("both attempts fail with the executor's error shown; the second is dead");
+  await page.locator("#runs tbody tr[data-attempt='2'][data-kind=retry] .s-dead").waitFor({ timeout: 8000 });
+  assert.match(await page.locator("#runs tbody tr[data-attempt='1'] .run-error").textContent(), /refused: 127\.0\.0\.1/);
+  const spec = await page.locator("dl.spec").textContent();
+  assert.match(spec, /PUT http:\/\/127\.0\.0\.1:9\//);
+  assert.match(spec, /X-From: example\.com/);
+  assert.match(spec, /up to 2 attempts, every 0\.2 s/);
+  assert.match(spec, /forbid/);
+  assert.match(spec, /0 succeeded, 2 failed · 0 dispatched/);
+
+  step("the dead letter is listed; Retry runs a third attempt");
+  await page.getByRole("link", { name: "Dead letters" }).click();
+  const dead = page.locator(`#dead tbody tr[data-task="${id}"]`);
+  await dead.waitFor();
+  assert.match(await dead.textContent(), /refused/);
+  await shot(page, "dead-letters");
+  await dead.getByRole("button", { name: /Retry/ }).click();
+  await page.locator(".notice", { hasText: "Queued attempt 3" }).waitFor();
+  await page.locator(".notice a").click();
+  await page.locator("#runs tbody tr[data-attempt='3'][data-kind=redrive]").waitFor({ timeout: 8000 });
+  await shot(page, "task-http");
+  return id;
+}
+
+async function checkPhone(browser, id, hookId) {
   step("phone-sized viewport: no horizontal scrolling on any page");
   const phone = await browser.newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   watch(phone);
-  for (const [hash, name] of [["#/", "dashboard"], ["#/tasks", "tasks"], ["#/new", "new"], [`#/tasks/${id}`, "task"]]) {
+  for (const [hash, name] of [["#/", "dashboard"], ["#/tasks", "tasks"], ["#/new", "new"], [`#/tasks/${id}`, "task"],
+    [`#/tasks/${hookId}`, "task-http"], [`#/tasks/${hookId}/edit`, "edit-http"], ["#/dead", "dead"]]) {
     await phone.goto(`${base}/${hash}`);
     await phone.locator("main h1").waitFor();
     await phone.waitForTimeout(700);
@@ -167,18 +234,75 @@ function watch(page) {
   });
 }
 
+async function checkTokens(browser) {
+  const token = process.env.DTS_E2E_TOKEN, writer = process.env.DTS_E2E_WRITER;
+  assert.ok(token && writer, "DTS_E2E_TOKEN and DTS_E2E_WRITER must be set");
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(10000);
+  watch(page);
+  const requests = [];
+  page.on("request", (r) => requests.push({ url: r.url(), auth: r.headers().authorization || "" }));
+
+  step("tokens: the UI asks on the first 401; a wrong token is refused in the dialog");
+  await page.goto(`${base}/#/`);
+  await page.locator("#signin[open]").waitFor();
+  await page.locator("#f-token").fill(`dts_${"0".repeat(64)}`);
+  await page.keyboard.press("Enter");
+  await page.locator("#err-token").filter({ hasText: "not accepted" }).waitFor();
+  assert.equal(await page.locator("#signin[open]").count(), 1);
+  await shot(page, "signin");
+
+  step("the right token works: views and the feed load, with the token in a header only");
+  await page.locator("#f-token").fill(token);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.locator("#signin[open]").waitFor({ state: "detached" });
+  await page.locator("[data-stat=tasks]").waitFor();
+  await until(page, () => document.getElementById("feed-status").textContent === "live");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("dts.token")), token);
+  await page.goto(`${base}/#/new`);
+  await page.locator("#f-name").fill("e2e-token");
+  await page.locator("#f-action\\.type-noop").check();
+  await page.getByRole("button", { name: "Create task" }).click();
+  await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
+  assert.ok(requests.some((r) => r.url.endsWith("/api/v1/events") && r.auth === `Bearer ${token}`), "the feed sent no token");
+  assert.ok(!requests.some((r) => r.url.includes(token.slice(4))), "a token went into a URL");
+
+  step("sign out asks again; a token without the shell scope gets a clear 403 at the action type");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#signin[open]").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("dts.token")), null);
+  await page.locator("#f-token").fill(writer);
+  await page.keyboard.press("Enter");
+  await page.locator("#signin[open]").waitFor({ state: "detached" });
+  await page.locator("dd .pill").first().waitFor(); // the task page loaded again
+  await page.goto(`${base}/#/new`);
+  await page.locator("#f-name").fill("e2e-shell");
+  await page.locator("#f-action\\.command").fill("true");
+  await page.getByRole("button", { name: "Create task" }).click();
+  await page.locator("#err-action\\.type").filter({ hasText: "shell scope" }).waitFor();
+  assert.equal(await page.locator("#form-error").textContent(), "");
+  await shot(page, "forbidden");
+  await page.close();
+}
+
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: FLAGS });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  watch(page);
-  const name = `e2e-${Date.now() % 100000}`;
-  const id = await createCronTask(page, name);
-  await checkRunsAndFeed(page, id);
-  await checkPauseResume(page);
-  await checkValidation(page);
-  await checkListAndDashboard(page, name);
-  await checkPhone(browser, id);
-  await checkDelete(page, id);
+  if (mode === "tokens") {
+    await checkTokens(browser);
+  } else {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(10000);
+    watch(page);
+    const name = `e2e-${Date.now() % 100000}`;
+    const id = await createCronTask(page, name);
+    await checkRunsAndFeed(page, id);
+    await checkPauseResume(page);
+    await checkValidation(page);
+    const hookId = await checkHttpTask(page);
+    await checkListAndDashboard(page, name);
+    await checkPhone(browser, id, hookId);
+    await checkDelete(page, id);
+  }
   assert.deepEqual(consoleErrors, [], "console errors");
   step("all checks passed");
 } finally {

@@ -3,6 +3,7 @@ playwright-core from tests/e2e) against api, scheduler, executors and the web
 role started here. The browser script is tests/e2e/web.mjs; this case starts
 the system, runs it, and checks the web role's own HTTP behaviour."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
-from dtstest import DtsCase, Http, Proc, free_port, wait_for  # noqa: E402
+from dtstest import DTS, DtsCase, Http, Proc, free_port, wait_for  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 E2E = os.path.join(ROOT, "tests/e2e")
@@ -19,11 +20,12 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 class WebCase(DtsCase):
-    def start_web(self, *upstreams):
+    def start_web(self, *upstreams, tokens=None):
         """Starts `dts web` in front of the given api base URLs; returns its Http."""
         port = free_port()
+        extra = ["--tokens", tokens] if tokens else []
         p = Proc(self.tmp, f"web{len(self.procs)}",
-                 ["web", "--listen", f"127.0.0.1:{port}", "--api", ",".join(upstreams)])
+                 ["web", "--listen", f"127.0.0.1:{port}", "--api", ",".join(upstreams)] + extra)
         self.procs.append(p)
         web = Http(f"http://127.0.0.1:{port}")
 
@@ -34,6 +36,17 @@ class WebCase(DtsCase):
                 return False
         wait_for(ready, what="web /readyz")
         return web
+
+    def browser(self, web, mode=None, env=None):
+        """Runs tests/e2e/web.mjs against WEB; screenshots go to $DTS_SCREENSHOTS if set."""
+        shots = os.environ.get("DTS_SCREENSHOTS") or tempfile.mkdtemp(prefix="dts-shots-", dir=self.tmp)
+        os.makedirs(shots, exist_ok=True)
+        node = shutil.which("node") or "node"
+        args = [node, os.path.join(E2E, "web.mjs"), web.base, shots] + ([mode] if mode else [])
+        r = subprocess.run(args, cwd=E2E, capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, **(env or {})))
+        print(r.stdout, end="")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def raw(self, web, path):
         with urllib.request.urlopen(web.base + path, timeout=10) as r:
@@ -99,13 +112,26 @@ class TestBrowser(WebCase):
         self.start("executor")
         self.start("executor")
         web = self.start_web(self.api.base)
-        shots = os.environ.get("DTS_SCREENSHOTS") or tempfile.mkdtemp(prefix="dts-shots-", dir=self.tmp)
-        os.makedirs(shots, exist_ok=True)
-        node = shutil.which("node") or "node"
-        r = subprocess.run([node, os.path.join(E2E, "web.mjs"), web.base, shots], cwd=E2E,
-                           capture_output=True, text=True, timeout=120)
-        print(r.stdout, end="")
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.browser(web)
+
+    def test_ui_with_tokens(self):
+        """Sign in, a wrong token, sign out, a 403: the api and web roles both run with --tokens."""
+        tokens, lines = {}, []
+        for name, scopes in [("ui", "read,write,shell,admin"), ("writer", "read,write")]:
+            out = subprocess.run([DTS, "token", "create", name, "--scopes", scopes],
+                                 capture_output=True, text=True, check=True).stdout
+            tokens[name] = re.search(r"^token: (dts_[0-9a-f]{64})$", out, re.M).group(1)
+            lines += [l for l in out.splitlines() if l.startswith(f"{name} {scopes} ")]
+        path = os.path.join(self.tmp, "tokens")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        port = free_port()
+        self.start("api", "--listen", f"127.0.0.1:{port}", "--tokens", path)
+        self.api = Http(f"http://127.0.0.1:{port}")
+        wait_for(self._ready, what="api /readyz")
+        web = self.start_web(self.api.base, tokens=path)
+        self.assertEqual(web.get("/api/v1/tasks")[0], 401)
+        self.browser(web, "tokens", {"DTS_E2E_TOKEN": tokens["ui"], "DTS_E2E_WRITER": tokens["writer"]})
 
 
 if __name__ == "__main__":
