@@ -21,9 +21,9 @@ export class ApiError extends Error {
 
 /** What a 403 means to the user: the token is fine, its scopes are not enough. */
 function forbiddenText(problem) {
-  const why = problem?.field === "action.type" ? " Shell actions need a token with the shell scope."
-    : "";
-  return `Your token does not allow this (${problem?.detail || "forbidden"}).${why}`;
+  const detail = problem?.detail || "forbidden";
+  const why = problem?.field === "action.type" && !/shell/.test(detail) ? " Shell actions need a token with the shell scope." : "";
+  return `Your token does not allow this: ${detail}.${why}`;
 }
 
 export function getToken() {

@@ -293,8 +293,8 @@ function showError(fieldName, message) {
 /* ---- options: timeout, retry, overlap, misfire, the cron window ---- */
 
 const RETRY_DEFAULT = { max_attempts: 3, backoff: "exponential", initial_s: 1, max_s: 300, jitter: true };
-const OVERLAPS = { allow: "Allow: runs may overlap", forbid: "Forbid: skip an occurrence while one runs", replace: "Replace: stop the running one" };
-const MISFIRES = { run_once: "Run once, count the rest as coalesced", skip: "Skip late occurrences", run_all: "Run each late occurrence (up to 100)" };
+const OVERLAPS = { allow: "Allow", forbid: "Forbid (skip it)", replace: "Replace the running one" };
+const MISFIRES = { run_once: "Run once", skip: "Skip", run_all: "Run all (up to 100)" };
 
 /** A seconds value as the api stores it, without float noise. */
 const tidy = (n) => (n === undefined || n === null ? "" : Number(Number(n).toPrecision(12)));
@@ -312,7 +312,7 @@ function optionsSection(t, cron) {
   return el("fieldset", { id: "options" }, el("legend", {}, "Options"),
     el("div", { class: "cols" },
       number("f-timeout_s", "Timeout (seconds)", t?.timeout_s, { min: 1, max: 604800, step: 1, placeholder: "3600" }),
-      select("f-overlap", "Overlap", OVERLAPS, t?.overlap || "allow", "When an occurrence is due while a run is in flight.")),
+      select("f-overlap", "Overlap", OVERLAPS, t?.overlap || "allow", "An occurrence due while a run is in flight: run both, skip it (recorded), or stop the running one.")),
     el("div", { class: "field check" },
       el("label", {}, el("input", { id: "f-retry", type: "checkbox", checked: Boolean(t?.retry), "aria-controls": "retry-box", "aria-describedby": "err-retry" }), " Retry failed runs"),
       el("p", { class: "error", id: "err-retry", role: "alert" })),
@@ -323,7 +323,8 @@ function optionsSection(t, cron) {
       number("f-retry.max_s", "Longest delay (s)", r.max_s, { min: 0.1, max: 86400, step: "any" }),
       el("div", { class: "field check" }, el("label", {}, el("input", { id: "f-retry.jitter", type: "checkbox", checked: r.jitter !== false }), " Jitter (up to 25% either way)"))),
     el("div", { class: "cols" },
-      select("f-misfire", "Misfire (after an outage)", MISFIRES, t?.misfire || "run_once"),
+      select("f-misfire", "Misfire (after an outage)", MISFIRES, t?.misfire || "run_once",
+        "Occurrences missed by more than the threshold: run one and count the rest as coalesced, skip them, or run each."),
       number("f-misfire_threshold_s", "Late by more than (s)", t?.misfire_threshold_s, { min: 0, max: 31622400, step: "any", placeholder: "5" }, "Default: the scheduler's, 5 s.")),
     el("div", { id: "window-box", class: "cols", hidden: !cron },
       field("f-start_at", "Not before", el("input", { id: "f-start_at", type: "datetime-local", step: 1, value: t?.start_at ? toLocalInput(t.start_at) : "" }), "Your browser's time zone."),

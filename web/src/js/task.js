@@ -84,18 +84,23 @@ function runRow(r) {
   const result = r.http_status !== undefined ? `HTTP ${r.http_status}` : r.exit_code ?? "—";
   const output = r.output && r.output !== r.error ? r.output : "";
   return el("tr", { dataset: { run: r.id, status: r.status, kind: r.kind, attempt: r.attempt } },
-    el("td", { "data-label": "Status" }, pill(r.status),
+    cell("Status", pill(r.status),
       r.dead ? el("span", {}, " ", el("a", { href: "#/dead", class: "pill s-dead", title: "The attempts are used up: see Dead letters" }, "dead")) : null),
-    el("td", { "data-label": "Scheduled" }, absolute(r.scheduled_at)),
-    el("td", { "data-label": "Attempt" }, String(r.attempt), kind ? el("span", { class: "muted" }, ` (${kind})`) : null),
-    el("td", { "data-label": "Lateness" }, durationMs(r.lateness_ms)),
-    el("td", { "data-label": "Duration" }, durationMs(dur)),
-    el("td", { "data-label": "Result" }, String(result)),
-    el("td", { "data-label": "Output" },
+    cell("Scheduled", absolute(r.scheduled_at)),
+    cell("Attempt", String(r.attempt), kind ? el("span", { class: "muted" }, ` (${kind})`) : null),
+    cell("Lateness", durationMs(r.lateness_ms)),
+    cell("Duration", durationMs(dur)),
+    cell("Result", String(result)),
+    cell("Output",
       r.error ? el("p", { class: "run-error" }, r.error) : null,
       r.next_attempt_in_ms !== undefined && !r.dead ? el("p", { class: "muted run-next" }, `next attempt ${durationMs(r.next_attempt_in_ms)} after this one`) : null,
       output ? el("details", {}, el("summary", {}, "output"), el("pre", {}, output)) : null,
       !r.error && !output ? el("span", { class: "muted" }, "—") : null));
+}
+
+/** A table cell; its content in one box, so the phone layout (label | value) holds. */
+function cell(label, ...children) {
+  return el("td", { "data-label": label }, el("div", {}, ...children));
 }
 
 export async function taskView(main, id) {
