@@ -63,6 +63,7 @@ async function createCronTask(page, name) {
   await page.keyboard.type("hello from e2e");
   await until(page, () => /second/i.test(document.getElementById("cron-desc").textContent));
   await until(page, () => document.querySelectorAll("#cron-preview li").length === 5); // from the api
+  await page.locator("#f-max_runs").fill("1000"); // the cron window
   await shot(page, "new-task");
   await page.getByRole("button", { name: "Create task" }).press("Enter");
   await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
@@ -77,6 +78,7 @@ async function checkRunsAndFeed(page, id) {
   assert.equal(await page.locator("#feed-status").textContent(), "live");
   await page.locator("details summary").first().click();
   assert.match(await page.locator("details pre").first().textContent(), /hello from e2e/);
+  assert.match(await page.locator("dl.spec").textContent(), /at most 1000 runs/);
   await shot(page, "task");
 }
 
@@ -105,6 +107,10 @@ async function checkValidation(page) {
   await page.locator("#f-schedule\\.cron").fill("61 * * * *");
   await page.locator("#err-schedule\\.cron").filter({ hasText: "out of range" }).waitFor(); // live, from the preview
   await page.locator("#f-action\\.command").fill("true");
+  await page.locator("#f-start_at").fill("2030-01-02T00:00");
+  await page.locator("#f-end_at").fill("2030-01-01T00:00");
+  await page.locator("#err-end_at").filter({ hasText: "after" }).waitFor();
+  await page.locator("#f-end_at").fill("2030-01-03T00:00");
   await page.getByRole("button", { name: "Create task" }).click();
   await page.locator("#err-schedule\\.cron").filter({ hasText: "out of range" }).waitFor();
   assert.equal(await page.locator("#f-schedule\\.cron").getAttribute("aria-invalid"), "true");
