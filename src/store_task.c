@@ -169,12 +169,12 @@ static json_t *json_or_null(const char *text)
 static json_t *task_view(const redisReply *h, json_t **spec_out)
 {
     json_t *spec = json_or_null(field(h, "spec"));
-    json_t *t = json_pack("{s:s,s:O,s:O,s:O,s:O,s:O}", "id", field(h, "id"), "name",
-                          json_object_get(spec, "name"), "labels",
-                          json_object_get(spec, "labels") ? json_object_get(spec, "labels") : json_object(),
-                          "schedule", json_object_get(spec, "schedule") ? json_object_get(spec, "schedule") : json_null(),
-                          "action", json_object_get(spec, "action"), "timeout_s",
-                          json_object_get(spec, "timeout_s"));
+    json_t *labels = json_object_get(spec, "labels"), *schedule = json_object_get(spec, "schedule");
+    /* "o" steals a reference: give it one of its own for each member. */
+    json_t *t = json_pack("{s:s,s:O,s:o,s:o,s:O,s:O}", "id", field(h, "id"), "name",
+                          json_object_get(spec, "name"), "labels", labels ? json_incref(labels) : json_object(),
+                          "schedule", schedule ? json_incref(schedule) : json_null(), "action",
+                          json_object_get(spec, "action"), "timeout_s", json_object_get(spec, "timeout_s"));
     static const char *const policy[] = {"retry", "overlap", "misfire", "misfire_threshold_s",
                                          "start_at", "end_at", "max_runs", NULL};
     for (const char *const *p = policy; *p; p++)

@@ -46,7 +46,7 @@ typedef struct Reply {
 
 static const char *const request_headers[] = {"Content-Type", "Accept", "If-Match", "If-None-Match",
                                               "Last-Event-ID", "Authorization", NULL};
-static const char *const response_headers[] = {"ETag", "Location", "Allow", "Cache-Control", NULL};
+static const char *const response_headers[] = {"ETag", "Location", "Allow", "Cache-Control", "WWW-Authenticate", NULL};
 /* Content types kept as static strings (HttpResponse does not own its type). */
 static const char *const known_types[] = {"application/json", "application/problem+json",
                                           "text/event-stream", "text/plain; version=0.0.4", NULL};
