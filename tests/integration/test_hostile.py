@@ -1,0 +1,324 @@
+"""Hostile input (issue 8, "Bad input"): every request below gets a clear 4xx
+or is cut off, the process stays up, its memory stays bounded, and nothing is
+stored. Each test prints what it measured (docs/hardening.md quotes them).
+
+DTS_HOSTILE_TASKS sets how many tasks the one-label test creates (default
+20000, about 15 s here; the issue's million is a long run, not make test)."""
+import json
+import os
+import socket
+import threading
+import time
+import unittest
+
+from dtstest import DtsCase, Http, Proc, free_port, percentile, wait_for
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def raw_http(port, data, timeout=10.0, read=True):
+    """Sends DATA as is; returns (status or None if cut off, head + body bytes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass  # the server may cut us off while we still send
+        if not read:
+            return None, b""
+        out = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+                if b"\r\n\r\n" in out and b"Content-Length" not in out.split(b"\r\n\r\n")[0]:
+                    break
+                head, _, body = out.partition(b"\r\n\r\n")
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:") and len(body) >= int(line.split(b":")[1]):
+                        return int(out.split(b" ")[1]), out
+        except (ConnectionResetError, socket.timeout):
+            pass
+    if not out.startswith(b"HTTP/"):
+        return None, out
+    return int(out.split(b" ")[1]), out
+
+
+def request(method, path, body=b"", headers=()):
+    h = "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return (f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{h}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+class HostileApiTest(DtsCase):
+    def setUp(self):
+        super().setUp()
+        self.api_proc = self.start_api()
+        self.port = int(self.api.base.rsplit(":", 1)[1])
+        self.rss0 = rss_kb(self.api_proc.pid)
+
+    def tearDown(self):
+        alive = self.api_proc.proc.poll() is None
+        self.assertTrue(alive, "the api died")
+        self.assertEqual(self.api.get("/healthz")[0], 200)
+        rss = rss_kb(self.api_proc.pid)
+        print(f"  api RSS {self.rss0} kB -> {rss} kB")
+        self.assertLess(rss - self.rss0, 64 * 1024, "the api's memory grew by more than 64 MB")
+
+    def post_raw(self, body, ctype="application/json"):
+        return raw_http(self.port, request("POST", "/api/v1/tasks", body, [("Content-Type", ctype)]))
+
+    def assert_problem(self, status, out, expect):
+        self.assertIn(status, expect, out[:300])
+        body = out.partition(b"\r\n\r\n")[2]
+        doc = json.loads(body)
+        self.assertEqual(doc["status"], status)
+        self.assertIn("title", doc)
+
+    def assert_nothing_stored(self):
+        status, body, _ = self.api.get("/api/v1/tasks?limit=10")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["items"], [], "a hostile request stored a task")
+
+    def test_body_over_the_limit_is_413(self):
+        st, out = self.post_raw(b'{"name":"' + b"a" * (300 * 1024) + b'"}')
+        self.assert_problem(st, out, (413,))
+        # A huge declared length is refused before any of it is read.
+        t0 = time.monotonic()
+        st, out = raw_http(self.port, b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                      b"Content-Length: 10000000000\r\n\r\n{", timeout=5)
+        self.assertIn(st, (413, None), out[:200])
+        print(f"  10 GB Content-Length: {st} in {time.monotonic() - t0:.3f}s")
+        # Chunked bodies with no length count too.
+        chunk = b"a" * 65536
+        data = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n" + (b"10000\r\n" + chunk + b"\r\n") * 6 + b"0\r\n\r\n")
+        st, out = raw_http(self.port, data)
+        self.assertIn(st, (413, None), out[:200])
+        self.assert_nothing_stored()
+
+    def test_json_nested_100000_deep(self):
+        for doc in (b"[" * 100000 + b"]" * 100000,
+                    b'{"name":"x","labels":' + b'{"a":' * 40000 + b"1" + b"}" * 40000 + b"}",
+                    b"[" * 100000):
+            t0 = time.monotonic()
+            st, out = self.post_raw(doc)
+            self.assert_problem(st, out, (400, 413))
+            print(f"  {len(doc)} bytes of nesting: {st} in {time.monotonic() - t0:.3f}s")
+        self.assert_nothing_stored()
+
+    def test_invalid_utf8_and_nul_bytes(self):
+        cases = [
+            b'{"name":"\xff\xfe","action":{"type":"noop"}}',
+            b'{"name":"\xc0\xaf","action":{"type":"noop"}}',          # overlong '/'
+            b'{"name":"\xed\xa0\x80","action":{"type":"noop"}}',      # a surrogate in UTF-8
+            b'{"name":"a\\u0000b","action":{"type":"noop"}}',          # escaped NUL
+            b'{"name":"a\x00b","action":{"type":"noop"}}',             # raw NUL
+            b'{"name":"ok","action":{"type":"shell","command":["a\\u0000b"]}}',
+            b'{"name":"ok","labels":{"k\\u0000":"v"},"action":{"type":"noop"}}',
+            b'{"name":"\\ud800","action":{"type":"noop"}}',            # lone surrogate escape
+            b'\x00{"name":"x","action":{"type":"noop"}}',
+        ]
+        for body in cases:
+            st, out = self.post_raw(body)
+            self.assert_problem(st, out, (400,))
+        # NUL and bad bytes in the path and the query.
+        for path in ("/api/v1/tasks/%00", "/api/v1/tasks/a%00b/runs", "/api/v1/tasks/%ff%fe",
+                     "/api/v1/tasks?limit=%00", "/api/v1/tasks?cursor=%ff", "/api/v1/tasks?state=%00active"):
+            st, out = raw_http(self.port, request("GET", path))
+            self.assertTrue(st is None or 400 <= st < 500, (path, out[:200]))
+        self.assert_nothing_stored()
+
+    def test_header_floods(self):
+        many = "".join(f"X-Flood-{i}: {'v' * 50}\r\n" for i in range(20000)).encode()
+        st, out = raw_http(self.port, b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        self.assertTrue(st is None or 400 <= st < 500, out[:200])
+        huge = b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (4 << 20) + b"\r\n\r\n"
+        st2, out = raw_http(self.port, huge)
+        self.assertTrue(st2 is None or 400 <= st2 < 500, out[:200])
+        long_url = b"GET /api/v1/tasks?" + b"a=1&" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        st3, out = raw_http(self.port, long_url)
+        self.assertTrue(st3 is None or 400 <= st3 < 500, out[:200])
+        print(f"  20000 headers: {st}; one 4 MB header: {st2}; 800 kB URL: {st3}")
+
+    def test_slowloris_while_normal_requests_are_served(self):
+        n = 300
+        socks, stop = [], threading.Event()
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s.sendall(b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+
+        def drip():
+            i = 0
+            while not stop.wait(0.5):
+                for s in socks:
+                    try:
+                        s.sendall(f"X-Slow-{i}: a\r\n".encode())
+                    except OSError:
+                        pass
+                i += 1
+
+        t = threading.Thread(target=drip, daemon=True)
+        t.start()
+        try:
+            lat = []
+            for _ in range(40):
+                t0 = time.monotonic()
+                st, _, _ = self.api.get("/api/v1/tasks?limit=5")
+                lat.append(time.monotonic() - t0)
+                self.assertEqual(st, 200)
+                time.sleep(0.1)
+            p50, p99 = percentile(lat, 50), percentile(lat, 99)
+            print(f"  with {n} slowloris connections: normal GET p50 {p50 * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms")
+            self.assertLess(max(lat), 1.0, "normal requests were held up by slow clients")
+        finally:
+            stop.set()
+            t.join(2)
+            for s in socks:
+                s.close()
+
+    def test_cron_expressions_built_to_spin(self):
+        exprs = ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 29 2 MON#5", "59 59 23 31 12 SUN#5",
+                 "0 0 L-30 2 *", "0 0 1W 2 SAT#5", "* * * 29 2 MON#5", "0 0 0 ? 2 L",
+                 "0 0 0 31 2 ?", "*/59 */59 */23 */31 */12 */7", "0-59/1,0-59/2,0-59/3 * * * * *",
+                 ",".join(str(i) for i in range(60)) + " * * * *", "@every 1s", "@every 0s",
+                 "@every 99999999999999h", "0 0 0 L-1W 2 5L", "* * * * * * 2099", "0 0 29 2 1#5 1999"]
+        worst = 0.0
+        for e in exprs:
+            spec = {"name": "spin", "schedule": {"cron": e, "timezone": "Pacific/Chatham"}, "action": {"type": "noop"}}
+            t0 = time.monotonic()
+            st, body, _ = self.api.post("/api/v1/tasks", spec)
+            dt = time.monotonic() - t0
+            worst = max(worst, dt)
+            self.assertIn(st, (201, 400), (e, body))
+            t0 = time.monotonic()
+            st, body, _ = self.api.post("/api/v1/cron/preview", {"cron": e, "timezone": "Asia/Gaza", "count": 100})
+            worst = max(worst, time.monotonic() - t0)
+            self.assertTrue(st == 200 or 400 <= st < 500, (e, st, body))
+        print(f"  {len(exprs)} spinning expressions: slowest answer {worst * 1000:.0f} ms")
+        self.assertLess(worst, 2.0)
+
+    def test_many_tasks_under_one_label(self):
+        total = int(os.environ.get("DTS_HOSTILE_TASKS", "20000"))
+        spec = json.dumps({"name": "flood", "labels": {"team": "flood"}, "schedule": {"at": "2099-01-01T00:00:00Z"},
+                           "action": {"type": "noop"}}).encode()
+        created, errors, lock = [0], [0], threading.Lock()
+        per = total // 4
+        t0 = time.monotonic()
+
+        def worker():
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+                f = s.makefile("rb")
+                req = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: " + str(len(spec)).encode() + b"\r\n\r\n" + spec)
+                for _ in range(per):
+                    s.sendall(req)
+                    status = int(f.readline().split()[1])
+                    length = 0
+                    while True:
+                        line = f.readline()
+                        if line in (b"\r\n", b""):
+                            break
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":")[1])
+                    f.read(length)
+                    with lock:
+                        if status == 201:
+                            created[0] += 1
+                        else:
+                            errors[0] += 1
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        dt = time.monotonic() - t0
+        rss_mid = rss_kb(self.api_proc.pid)
+        self.assertEqual(errors[0], 0)
+        # Walk every page, and a filter that matches nothing (bounded scan per page).
+        t1, pages, seen, cursor = time.monotonic(), 0, 0, ""
+        while True:
+            st, body, _ = self.api.get("/api/v1/tasks?limit=500" + (f"&cursor={cursor}" if cursor else ""))
+            self.assertEqual(st, 200)
+            seen += len(body["items"])
+            pages += 1
+            cursor = body.get("next_cursor") or ""
+            if not cursor:
+                break
+        walk = time.monotonic() - t1
+        t2 = time.monotonic()
+        st, body, _ = self.api.get("/api/v1/tasks?limit=500&name_prefix=nomatch")
+        filt = time.monotonic() - t2
+        self.assertEqual(st, 200)
+        self.assertEqual(seen, created[0])
+        redis_mem = self.redis.cmd("INFO", "memory")
+        used = next(l for l in redis_mem.splitlines() if l.startswith("used_memory:"))
+        print(f"  {created[0]} tasks under one label in {dt:.1f}s ({created[0] / dt:.0f}/s); "
+              f"api RSS {self.rss0} -> {rss_mid} kB; listed in {pages} pages in {walk:.1f}s; "
+              f"a filter matching none answered in {filt * 1000:.0f} ms; redis {used}")
+        self.assertLess(filt, 5.0)
+
+
+class HostileWebTest(DtsCase):
+    """Path traversal on the web role: assets come from the binary, never the
+    file system, and /api is proxied to the api as is."""
+
+    def start_web(self):
+        self.start_api()
+        self.web_port = free_port()
+        # web needs no Redis, hence none of DtsCase.common()'s options.
+        self.web = Proc(self.tmp, "web", ["web", "--listen", f"127.0.0.1:{self.web_port}", "--api", self.api.base])
+        self.procs.append(self.web)
+        w = Http(f"http://127.0.0.1:{self.web_port}")
+
+        def up():
+            try:
+                return w.get("/healthz")[0] == 200
+            except OSError:
+                return False
+
+        wait_for(up, timeout=10, what="web /healthz")
+        return rss_kb(self.web.pid)
+
+    def test_path_traversal_reaches_no_file(self):
+        rss0 = self.start_web()
+        paths = ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2f..%2fetc%2fpasswd",
+                 "/assets/../../../../etc/passwd", "/assets/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+                 "/%252e%252e/%252e%252e/etc/passwd", "/....//....//etc/passwd", "/..\\..\\..\\etc\\passwd",
+                 "/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd", "//etc/passwd", "/index.html/../../etc/passwd",
+                 "/api/../../../etc/passwd", "/api/v1/tasks/..%2f..%2f..%2fetc%2fpasswd", "/%00/etc/passwd",
+                 "/api/v1/tasks/../../../../../etc/passwd"]
+        for p in paths:
+            st, out = raw_http(self.web_port, request("GET", p))
+            self.assertNotIn(b"root:x:0:0", out, p)
+            self.assertTrue(st is None or st in (200, 301, 302, 308) or 400 <= st < 500, (p, st, out[:200]))
+            if st == 200:  # only the UI's own index may answer
+                self.assertIn(b"<html", out.lower(), p)
+        self.assertIsNone(self.web.proc.poll(), "web died")
+        print(f"  web RSS {rss0} -> {rss_kb(self.web.pid)} kB over {len(paths)} traversal attempts")
+
+    @unittest.expectedFailure  # docs/hardening.md, finding "web proxy escapes /api": drop this line once fixed
+    def test_proxy_stays_under_api(self):
+        """Dot segments, plain or percent-encoded, must not take a proxied
+        request out of /api on the api (curl removes them when it builds the
+        upstream URL from the decoded path), and a decoded CR LF, '?' or '#'
+        in the path is the client's error (4xx), not the upstream's (502)."""
+        self.start_web()
+        st, out = raw_http(self.web_port, request("GET", "/api/v1/tasks/%0d%0aX-Injected:%201"))
+        self.assertNotIn(b"X-Injected", out.partition(b"\r\n\r\n")[0])
+        self.assertTrue(st is None or 400 <= st < 500, (st, out[:200]))
+        for p in ("/api/%2e%2e/%2e%2e/metrics", "/api/v1/../../metrics", "/api/%2e%2e/readyz",
+                  "/api/v1/tasks/..%2f..%2f..%2fmetrics"):
+            st, out = raw_http(self.web_port, request("GET", p))
+            self.assertNotIn(b"dts_http_requests_total", out, f"{p} reached the api's /metrics through the proxy")
+            self.assertNotIn(b'"status":"ready"', out.partition(b"\r\n\r\n")[2][:40], f"{p} reached /readyz")
+
+
+if __name__ == "__main__":
+    unittest.main()
