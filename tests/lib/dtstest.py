@@ -65,6 +65,10 @@ class Redis:
             return self.cmd("PING") == "PONG"
         except OSError:
             return False
+        except RuntimeError as e:  # -LOADING while it reads its AOF back
+            if str(e).startswith("LOADING"):
+                return False
+            raise
 
     def cmd(self, *args):
         with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
