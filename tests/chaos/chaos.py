@@ -84,8 +84,10 @@ class Chaos:
     (with appendfsync = "always") whose setUp has run."""
 
     def __init__(self, case, kill_seconds=20, kill_every=(2.0, 4.0), recurring=12,
-                 oneshot_per_s=2.0, seed=None, log=print):
+                 oneshot_per_s=2.0, seed=None, log=print, strict=False):
         self.case = case
+        self.strict = strict  # also fail on known bugs still open
+        self.orphans = []
         self.kill_seconds = kill_seconds
         self.kill_every = kill_every
         self.n_recurring = recurring
@@ -372,11 +374,21 @@ class Chaos:
         dup_ledger = {o: n for o, n in ledger.items() if n > 1}
         for occ, n in dup_ledger.items():
             rs = runs_by_occ.get(occ, [])
-            lost_attempts = [r for r in rs if r["status"] == "failed" and "lost" in (r.get("error") or "")]
+            # A lost attempt is closed as failed by the next one's start, or, when
+            # an attempt number was skipped, left "running" (see orphans below).
+            lost_attempts = [r for r in rs if (r["status"] == "failed" and "lost" in (r.get("error") or ""))
+                             or r["status"] == "running"]
             if len(rs) < n or not lost_attempts:
                 unexplained.append((occ, n, [(r["attempt"], r["status"], r.get("error")) for r in rs]))
         if unexplained:
             self.fail(f"{len(unexplained)} ledger duplicates not explained by a lost executor: {unexplained[:3]}")
+        # After the drain nothing runs, so no run record may still say "running".
+        # Known bug (docs/hardening.md): start.lua closes only attempt - 1, so an
+        # attempt number skipped by a failed start leaves the older one running.
+        orphans = [r["id"] for rs in runs_by_occ.values() for r in rs if r["status"] == "running"]
+        self.orphans = orphans
+        if orphans and self.strict:
+            self.fail(f"{len(orphans)} run records left running after the drain: {orphans[:3]}")
         unknown = [o for o in ledger if o not in runs_by_occ]
         if unknown:
             self.fail(f"{len(unknown)} ledger entries have no run record: {unknown[:3]}")
@@ -482,6 +494,7 @@ class Chaos:
             ("retried-attempt lateness max", f"{max(res['retry_lateness'] or [0])} ms"),
             ("stale owner: action killed after SIGCONT", f"{'yes' if stale and stale['killed'] else 'NO'} ({stale['kill_s']:.2f} s)" if stale else "skipped"),
             ("stale owner: succeeded records", str(sum(1 for r in stale["runs"] if r["status"] == "succeeded")) if stale else "-"),
+            ("run records left running (known bug)", str(len(self.orphans))),
             ("api requests retried", str(self.api_errors)),
         ]
         for name, pid, r0, r1, f0, f1 in res["leaks"]:
@@ -516,13 +529,14 @@ def main():
     ap.add_argument("--kill-seconds", type=float, default=120)
     ap.add_argument("--recurring", type=int, default=12)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--lenient", action="store_true", help="do not fail on known, still open bugs")
     a = ap.parse_args()
 
     class Long(ChaosCase):
         kill_seconds = a.kill_seconds
 
         def test_chaos(self):
-            self.run_chaos(recurring=a.recurring, seed=a.seed)
+            self.run_chaos(recurring=a.recurring, seed=a.seed, strict=not a.lenient)
 
     suite = unittest.TestSuite([Long("test_chaos")])
     r = unittest.TextTestRunner(verbosity=2).run(suite)
