@@ -265,6 +265,24 @@ class HostileApiTest(DtsCase):
         self.assertLess(filt, 5.0)
 
 
+class HostileOutputTest(DtsCase):
+    def test_action_output_with_bad_utf8_and_nuls_is_shown_sanitized(self):
+        self.start_api()
+        self.start("scheduler")
+        self.start("executor", "--run-as", "root")
+        t = self.create({"name": "bad-out", "action": {"type": "shell", "command": [
+            "sh", "-c", "printf 'a\\377\\376b\\000c'; exit 3"]}})
+
+        def finished():
+            runs = self.runs(t["id"])
+            return runs if runs and runs[0]["status"] != "running" else None
+
+        runs = wait_for(finished, timeout=20, what="the run to finish")
+        self.assertEqual(runs[0]["status"], "failed")
+        self.assertEqual(runs[0]["output"], "a\ufffd\ufffdb\ufffdc")
+        self.assertEqual(self.api.get(f"/api/v1/tasks/{t['id']}")[0], 200)
+
+
 class HostileWebTest(DtsCase):
     """Path traversal on the web role: assets come from the binary, never the
     file system, and /api is proxied to the api as is."""
