@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "cron.h"
+#include "clock.h"
 #include "tz.h"
 
 #define CLI_COUNT_MAX 100000
@@ -65,7 +66,7 @@ static int cli_parse_next(int argc, char **argv, CliNext *o)
         i++;
         if (strcmp(a, "--tz") == 0) {
             o->zone = v;
-        } else if (strcmp(a, "--from") == 0 && tz_parse_rfc3339(v, &o->from_ms) < 0) {
+        } else if (strcmp(a, "--from") == 0 && clock_parse_rfc3339(v, &o->from_ms) < 0) {
             fprintf(stderr, "dts cron next: --from %s is not an RFC 3339 instant\n", v);
             return -1;
         } else if (strcmp(a, "--count") == 0) {

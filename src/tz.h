@@ -56,9 +56,5 @@ int tz_local_to_utc(const Tz *tz, int64_t local, int64_t out[2]);
  * Returns 0, or -1 if the year is outside 0000..9999 or LEN is too small. */
 int tz_format(const Tz *zone, int64_t ms, char *buf, size_t len);
 
-/* Parses an RFC 3339 instant ("2026-11-26T18:00:00.123Z", "...+02:00"; 't',
- * 'z' and a space separator are accepted) into Unix milliseconds. Digits past
- * the millisecond are dropped. Returns 0, or -1 if S is malformed. */
-int tz_parse_rfc3339(const char *s, int64_t *ms);
 
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "civil.h"
+
 static _Atomic int64_t skew_ms;
 static atomic_int skew_loaded;
 
@@ -51,41 +53,13 @@ void clock_sleep_ms(int64_t ms)
         ;
 }
 
-/* Howard Hinnant's days-from-civil algorithm, written out from its description. */
-int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-void clock_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN])
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int millis = (int)(ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t rem = secs - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    clock_civil_from_days(days, &y, &m, &d);
-    snprintf(out, CLOCK_RFC3339_LEN, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), millis);
+    int64_t secs = civil_floor_div(ms, 1000), y;
+    int millis = (int)civil_floor_mod(ms, 1000), rem = (int)civil_floor_mod(secs, 86400), m, d;
+    civil_date_from_days(civil_floor_div(secs, 86400), &y, &m, &d);
+    snprintf(out, CLOCK_RFC3339_LEN, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+             rem / 3600, rem / 60 % 60, rem % 60, millis);
 }
 
 static int digits(const char **p, int n, int *out)
@@ -146,12 +120,9 @@ int clock_parse_rfc3339(const char *text, int64_t *ms)
     }
     if (parse_offset(&p, &offset_s) || *p != '\0')
         return -1;
-    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
-        h > 23 || mi > 59 || s > 60)
+    if (mo < 1 || mo > 12 || d < 1 || d > civil_month_days(y, mo) || h > 23 || mi > 59 || s > 60)
         return -1;
-    int64_t days = clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = civil_days_from_date(y, mo, d);
     *ms = ((days * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s)) - offset_s) * 1000 + frac;
     return 0;
 }

@@ -26,8 +26,5 @@ int clock_parse_rfc3339(const char *text, int64_t *ms);
 /* Sleeps for MS milliseconds (no-op when MS <= 0). */
 void clock_sleep_ms(int64_t ms);
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and its inverse. */
-int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d);
-void clock_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cron.h"
+#include "clock.h"
 #include "tz.h"
 
 /* Parses TEXT and returns the next fire time after RFC 3339 FROM, formatted. */
@@ -15,7 +16,7 @@ static const char *next_str(const char *text, const char *zone, const char *from
     const Tz *tz = zone ? tz_get(zone, err, sizeof err) : NULL;
     cr_assert(!zone || tz, "%s", err);
     int64_t from_ms;
-    cr_assert_eq(tz_parse_rfc3339(from, &from_ms), 0);
+    cr_assert_eq(clock_parse_rfc3339(from, &from_ms), 0);
     int64_t t = cron_next(e, tz, from_ms, from_ms);
     cron_free(e);
     if (t < 0)

@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "tz.h"
 
 static int64_t at(const char *rfc3339)
 {
     int64_t ms;
-    cr_assert_eq(tz_parse_rfc3339(rfc3339, &ms), 0, "%s", rfc3339);
+    cr_assert_eq(clock_parse_rfc3339(rfc3339, &ms), 0, "%s", rfc3339);
     return ms / 1000;
 }
 
@@ -125,17 +126,17 @@ Test(tz, format)
 Test(tz, parse_rfc3339)
 {
     int64_t ms;
-    cr_assert_eq(tz_parse_rfc3339("2026-11-26T18:00:00.123Z", &ms), 0);
+    cr_assert_eq(clock_parse_rfc3339("2026-11-26T18:00:00.123Z", &ms), 0);
     cr_assert_eq(ms, INT64_C(1795716000123));
-    cr_assert_eq(tz_parse_rfc3339("2026-11-26t19:00:00.1234567+01:00", &ms), 0);
+    cr_assert_eq(clock_parse_rfc3339("2026-11-26t19:00:00.1234567+01:00", &ms), 0);
     cr_assert_eq(ms, INT64_C(1795716000123));
-    cr_assert_eq(tz_parse_rfc3339("2026-11-26 12:30:00-05:30", &ms), 0);
+    cr_assert_eq(clock_parse_rfc3339("2026-11-26 12:30:00-05:30", &ms), 0);
     cr_assert_eq(ms, INT64_C(1795716000000));
     const char *bad[] = {"2026-02-29T00:00:00Z", "2026-11-26T18:00:00", "2026-11-26T24:00:00Z",
                          "2026-11-26T18:00:00.Z", "2026-11-26T18:00Z", "26-11-26T18:00:00Z",
                          "2026-11-26T18:00:00+0100", "2026-11-26T18:00:00Zjunk", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_eq(tz_parse_rfc3339(bad[i], &ms), -1, "%s", bad[i]);
+        cr_assert_eq(clock_parse_rfc3339(bad[i], &ms), -1, "%s", bad[i]);
 }
 
 Test(tz, zoneinfo_from_env)
