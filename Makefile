@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps build run test asan-test clean
+.PHONY: all deps build run test asan-test fuzz clean
 
 all: build
 
@@ -34,6 +34,13 @@ asan-test: deps
 	  ctest --output-on-failure -j$(JOBS) -E 'test_image|fuzz' $(CTEST_ARGS)
 	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then \
 	  echo "sanitizer reports:"; head -50 $(SANITIZER_LOGS)/*; exit 1; fi
+
+# A long fuzzing run of the cron parser and next() (ctest runs each briefly).
+FUZZ_SECONDS ?= 3600
+fuzz: build
+	mkdir -p $(BUILD)/fuzz-corpus
+	./$(BUILD)/tests/fuzz/fuzz_cron -max_total_time=$(FUZZ_SECONDS) -timeout=10 -jobs=$(JOBS) \
+	  -dict=tests/fuzz/cron.dict $(BUILD)/fuzz-corpus tests/fuzz/seeds
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
