@@ -112,12 +112,12 @@ static const char *status_name(ActionStatus s)
  * nothing, from the task's retry policy. */
 static void plan_retry(const Job *j, const ActionResult *ar, RunResult *rr, int64_t now)
 {
+    if (ar->status == ACTION_SUCCEEDED || json_object_get(j->spec, "retry") == NULL)
+        return; /* the common case: no policy to read */
     TaskError err;
     TaskSpec *spec = task_spec_from_json(json_incref(j->spec), &err);
-    if (spec == NULL || ar->status == ACTION_SUCCEEDED) {
-        task_spec_free(spec);
+    if (spec == NULL)
         return;
-    }
     unsigned rnd = 0;
     if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
         rnd = 0;
