@@ -9,7 +9,7 @@ mkdir -p "$dir"
 case "$1" in
 api|executor)
     exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
-        --errors-for-leak-kinds=definite --track-origins=yes --trace-children=no \
+        --errors-for-leak-kinds=definite --track-origins=yes --trace-children=no --child-silent-after-fork=yes \
         --num-callers=30 --log-file="$dir/$1.%p.log" "$bin" "$@" ;;
 *)
     exec "$bin" "$@" ;;
