@@ -236,57 +236,60 @@ static void *worker_cb(void *arg)
 }
 
 /* Heartbeats held entries shard by shard; kills runs whose entry was lost. */
+/* An entry this executor held is no longer its own (claimed after a stall,
+ * replaced, or just completed): stop its action or forget it. Jobs are found
+ * by entry id, never by address: the job seen before the lock was dropped may
+ * have finished, and another be allocated at the same address. Called with
+ * the lock held. */
+static void job_lost_locked(int shard, const char *entry)
+{
+    Job *j = ex.jobs;
+    while (j && !(j->e.shard == shard && strcmp(j->e.entry, entry) == 0))
+        j = j->next;
+    if (j == NULL)
+        return; /* finished meanwhile */
+    log_warn("entry taken away from this executor; stopping our run", "{s:s,s:s}", "task_id", j->e.task,
+             "entry", entry);
+    j->cancel = 1;
+    if (j->pgid > 0)
+        kill(-j->pgid, SIGKILL);
+    if (j->state == JOB_QUEUED)
+        job_drop(j);
+}
+
 static void keeper_touch(Store *st, int shards)
 {
     char **ids = NULL, **tasks = NULL;
-    Job **owners = NULL;
     int *lost = NULL;
     for (int sh = 0; sh < shards; sh++) {
         int n = 0;
         pthread_mutex_lock(&ex.lock);
         ids = xrealloc(ids, (size_t)(ex.held + 1) * sizeof *ids);
         tasks = xrealloc(tasks, (size_t)(ex.held + 1) * sizeof *tasks);
-        owners = xrealloc(owners, (size_t)(ex.held + 1) * sizeof *owners);
         for (Job *j = ex.jobs; j; j = j->next)
             if (j->e.shard == sh) /* copies: a worker may free the job meanwhile */
-                owners[n] = j, tasks[n] = xstrdup(j->e.task), ids[n++] = xstrdup(j->e.entry);
+                tasks[n] = xstrdup(j->e.task), ids[n++] = xstrdup(j->e.entry);
         pthread_mutex_unlock(&ex.lock);
         if (n == 0)
             continue;
         lost = xrealloc(lost, (size_t)n * sizeof *lost);
         int rv = store_ready_touch(st, sh, ex.self, (const char *const *)ids, (const char *const *)tasks, n,
                                    clock_now_ms(), lost);
+        pthread_mutex_lock(&ex.lock);
+        for (int i = 0; rv == STORE_OK && i < n; i++)
+            if (lost[i])
+                job_lost_locked(sh, ids[i]);
+        pthread_mutex_unlock(&ex.lock);
         for (int i = 0; i < n; i++) {
             free(ids[i]);
             free(tasks[i]);
         }
-        if (rv != STORE_OK)
-            continue;
-        pthread_mutex_lock(&ex.lock);
-        for (int i = 0; i < n; i++) {
-            if (!lost[i])
-                continue;
-            Job *j = ex.jobs; /* still held? the worker may have finished it */
-            while (j && j != owners[i])
-                j = j->next;
-            if (j == NULL)
-                continue;
-            log_warn("entry claimed by another executor; stopping our run", "{s:s}", "task_id", j->e.task);
-            j->cancel = 1;
-            if (j->pgid > 0)
-                kill(-j->pgid, SIGKILL);
-            if (j->state == JOB_QUEUED)
-                job_drop(j);
-        }
-        pthread_mutex_unlock(&ex.lock);
     }
     free(ids);
     free(tasks);
-    free(owners);
     free(lost);
 }
 
-/* Claims entries whose executor died, while there is room for them. */
 /* How many more entries to take: workers free for them, unless the webhook
  * engine is full. Called with the lock held. */
 static int room_locked(void)
@@ -296,6 +299,7 @@ static int room_locked(void)
     return (int)ex.concurrency - (ex.held - ex.webhooks_in_flight);
 }
 
+/* Claims entries whose executor died, while there is room for them. */
 static void keeper_claim(Store *st, int shards, char (*cursors)[40])
 {
     for (int sh = 0; sh < shards; sh++) {

@@ -199,7 +199,9 @@ int up_main(int argc, char **argv)
     snprintf(api_url, sizeof api_url, "http://127.0.0.1:%ld", api_port);
     Child *redis = child_add("redis", redis_bin, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
                              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
-                             "--daemonize", "no", "--protected-mode", "yes", NULL);
+                             "--daemonize", "no", "--protected-mode", "yes",
+                             /* task hashes carry their spec (JSON, >64 B): keep them compact */
+                             "--hash-max-listpack-value", "1024", NULL);
     if (child_start(redis, logdir) != 0 || wait_port((int)redis_port, 10000) != 0) {
         fprintf(stderr, "dts up: redis-server did not start; see %s/redis.log\n", logdir);
         children_stop(0, nchildren, 2000);
@@ -209,7 +211,6 @@ int up_main(int argc, char **argv)
     child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards,
               tokens[0] ? "--tokens" : NULL, tokens, NULL);
     child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, NULL);
-    child_add("web", "dts", "web", "--listen", web_listen, "--api", api_url, tokens[0] ? "--tokens" : NULL, tokens, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
@@ -218,7 +219,12 @@ int up_main(int argc, char **argv)
     }
     for (int i = 1; i < nchildren; i++)
         child_start(&children[i], logdir);
-    if (wait_port((int)api_port, 15000) == 0 && wait_port((int)web_port, 5000) == 0)
+    /* The web role health-checks the api: start it once the api listens. */
+    int api_up = wait_port((int)api_port, 15000) == 0;
+    Child *web = child_add("web", "dts", "web", "--listen", web_listen, "--api", api_url,
+                           tokens[0] ? "--tokens" : NULL, tokens, NULL);
+    child_start(web, logdir);
+    if (api_up && wait_port((int)web_port, 5000) == 0)
         printf("dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
                "  Redis: %s (data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
                web_port, api_port, url, rdir, logdir);
