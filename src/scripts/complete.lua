@@ -15,8 +15,9 @@ local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
 if #p == 0 or p[1][2] ~= ARGV[3] then return 0 end
 redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 0 then return 1 end
-if redis.call('HGET', KEYS[2], 'inflight') == ARGV[1] then
+local t = redis.call('HMGET', KEYS[2], 'state', 'next', 'inflight')
+if not t[1] then return 1 end -- the task was deleted meanwhile
+if t[3] == ARGV[1] then
   redis.call('HDEL', KEYS[2], 'inflight', 'inflight_at', 'inflight_run')
 end
 local raw = redis.call('HGET', KEYS[3], ARGV[4])
@@ -47,15 +48,23 @@ else
 end
 redis.call('HSET', KEYS[2], 'last_run', cjson.encode({id = ARGV[4], status = ARGV[5],
   scheduled_at = run.scheduled_at, finished_at = ARGV[8], attempt = run.attempt}))
-local t = redis.call('HMGET', KEYS[2], 'next', 'state')
-if t[1] == '' and t[2] == 'active' and not retrying then
+if t[2] == '' and t[1] == 'active' and not retrying then
   redis.call('HSET', KEYS[2], 'state', 'completed')
 end
 -- Trim the history to the newest N runs and to the max age, oldest first, but
--- never a run still running: its completion must find its record.
+-- never a run still running: its completion must find its record. Most
+-- completions have nothing to trim: two O(1) looks decide that.
 local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[10])
-local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[11]) - tonumber(ARGV[16]))
-if excess > #old then old = redis.call('ZRANGE', KEYS[4], 0, excess - 1) end
+local cutoff = tonumber(ARGV[11]) - tonumber(ARGV[16])
+local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+local old = {}
+if excess > 0 then
+  old = redis.call('ZRANGE', KEYS[4], 0, excess - 1)
+end
+if oldest[2] and tonumber(oldest[2]) < cutoff then
+  local aged = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', cutoff)
+  if #aged > #old then old = aged end
+end
 for _, id in ipairs(old) do
   local rec = redis.call('HGET', KEYS[3], id)
   if not rec or cjson.decode(rec).status ~= 'running' then
