@@ -23,7 +23,7 @@ set output "$DEST/burst.png"
 set title "Burst: one-time no-op tasks all due at once (t = 0: scheduler and workers start)"
 set xlabel "seconds"
 set ylabel "occurrences"
-set key left top
+set key right bottom
 set grid
 plot "$OUT/burst_dts.txt" using 1:2 with lines lw 2 title "dts: in the ready streams", \
      "$OUT/burst_dts.txt" using 1:3 with lines lw 2 title "dts: executed", \

@@ -74,7 +74,7 @@ for _ in $(seq 50); do RC ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 declare -A V # every figure, by name
 note() { V[$1]=$2; printf '  %-32s %s\n' "$1" "$2"; }
-mem() { RC info memory | awk -F: '/^used_memory:/{print $2+0}'; }
+mem() { RC info memory | awk -F: '/^used_memory:/{printf "%d", $2}'; }
 rss() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now_ms() { date +%s%3N; }
 SVC=()
