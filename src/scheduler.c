@@ -176,41 +176,34 @@ static void plan_item(Sched *s, DueItem *it, int64_t now)
     cron_free(e);
 }
 
-/* Dispatches one shard's batch; returns how many occurrences moved. */
-static int dispatch_shard(Sched *s, int shard, DueItem *items, int n, int64_t now)
-{
-    int dispatched = 0;
-    if (store_due_details(s->st, shard, items, n) != STORE_OK)
-        return 0;
-    for (int i = 0; i < n; i++)
-        plan_item(s, &items[i], now);
-    if (store_dispatch(s->st, shard, items, n, now, &dispatched) != STORE_OK) {
-        log_warn("dispatch failed", "{s:i,s:s}", "shard", shard, "error", store_errstr(s->st));
-        return 0;
-    }
-    for (int i = 0; i < n; i++)
-        metrics_observe("dts_dispatch_lateness_seconds", NULL, (double)(now - items[i].due_ms) / 1000.0);
-    metrics_add("dts_occurrences_dispatched_total", NULL, dispatched);
-    return dispatched;
-}
-
-/* One pass over the owned shards. Returns the time to sleep before the next. */
+/* One pass over the owned shards: due members of all of them, their tasks,
+ * and the dispatch scripts, in three pipelined round trips. Returns the time
+ * to sleep before the next pass. */
 static int64_t dispatch_pass(Sched *s, int64_t now)
 {
     int64_t earliest;
+    int dispatched = 0, full = 0, total = 0;
     if (s->nowned == 0)
         return s->idle_ms;
-    if (store_due_fetch(s->st, s->owned, s->nowned, now, (int)s->batch, s->items, s->counts,
-                        &earliest) != STORE_OK) {
+    if (store_due_fetch(s->st, s->owned, s->nowned, now, (int)s->batch, s->items, s->counts, &earliest) != STORE_OK) {
         log_warn("due read failed", "{s:s}", "error", store_errstr(s->st));
         return s->idle_ms;
     }
-    int full = 0;
     for (int i = 0; i < s->nowned; i++) {
-        if (s->counts[i] == 0)
-            continue;
-        dispatch_shard(s, s->owned[i], &s->items[i * s->batch], s->counts[i], now);
+        total += s->counts[i];
         full |= s->counts[i] == s->batch;
+    }
+    if (total > 0 && store_due_details(s->st, s->owned, s->nowned, s->items, s->counts, (int)s->batch) == STORE_OK) {
+        for (int i = 0; i < s->nowned; i++)
+            for (int j = 0; j < s->counts[i]; j++)
+                plan_item(s, &s->items[i * s->batch + j], now);
+        if (store_dispatch(s->st, s->owned, s->nowned, s->items, s->counts, (int)s->batch, now, &dispatched) != STORE_OK)
+            log_warn("dispatch failed", "{s:s}", "error", store_errstr(s->st));
+        for (int i = 0; i < s->nowned; i++)
+            for (int j = 0; j < s->counts[i]; j++)
+                metrics_observe("dts_dispatch_lateness_seconds", NULL,
+                                (double)(now - s->items[i * s->batch + j].due_ms) / 1000.0);
+        metrics_add("dts_occurrences_dispatched_total", NULL, dispatched);
     }
     if (full)
         return 0;

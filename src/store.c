@@ -150,6 +150,13 @@ int store_reply_error(Store *st, const redisReply *r)
     return STORE_EIO;
 }
 
+static int script_load(Store *st, ScriptId s);
+
+int store_script_ensure(Store *st, ScriptId s)
+{
+    return st->sha[s][0] != '\0' ? STORE_OK : script_load(st, s);
+}
+
 static int script_load(Store *st, ScriptId s)
 {
     redisReply *r = rconn_cmd(st->rc, "SCRIPT LOAD %s", scripts[s]);

@@ -164,12 +164,15 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
  * each of the N shards, in one round trip. */
 int store_ready_depth(Store *st, const int *shards, int n, long long *length, long long *pending);
 
-/* Fills the task fields of N items of one shard (see DueItem). */
-int store_due_details(Store *st, int shard, DueItem *items, int n);
+/* Fills the task fields of the items store_due_fetch returned (same layout:
+ * counts[i] items of shards[i] at items + i * batch), in one round trip. */
+int store_due_details(Store *st, const int *shards, int n, DueItem *items, const int *counts, int batch);
 
-/* Runs the dispatch compare-and-set for N items of SHARD; *dispatched gets how
- * many were moved to the ready stream. */
-int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, int *dispatched);
+/* Runs the dispatch compare-and-set for every shard's batch (same layout), one
+ * script call per shard, pipelined in one round trip; *dispatched gets how
+ * many occurrences moved to the ready streams. */
+int store_dispatch(Store *st, const int *shards, int n, const DueItem *items, const int *counts, int batch,
+                   int64_t now_ms, int *dispatched);
 
 /* ---- executor ---- */
 

@@ -58,6 +58,9 @@ redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a);
  * codes. */
 int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out);
 
+/* Loads script S if this connection has not yet (for pipelined EVALSHA). */
+int store_script_ensure(Store *st, ScriptId s);
+
 /* Maps a script's error reply ("ENOTFOUND ...") to a STORE_E* code. */
 int store_reply_error(Store *st, const redisReply *r);
 

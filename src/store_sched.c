@@ -65,20 +65,12 @@ static int append_eval(Store *st, ScriptId s, int nkeys, Args *a)
 
 int store_leases_acquire(Store *st, const int *shards, int n, const char *owner, int64_t ttl_ms, int *held)
 {
-    /* Load the script once with a plain call, so the pipeline can use EVALSHA. */
     char k[KEY_MAX], ttl[32];
     Args a = {0};
-    skey(st, k, shards[0], "lease", NULL);
-    args_add(&a, k);
-    args_add(&a, owner);
-    args_add(&a, ms_str(ttl, ttl_ms));
-    redisReply *first = store_eval(st, SCRIPT_LEASE, 1, &a);
-    args_free(&a);
-    if (first == NULL)
+    if (store_script_ensure(st, SCRIPT_LEASE) != STORE_OK)
         return STORE_EIO;
-    held[0] = first->type == REDIS_REPLY_INTEGER && first->integer == 1;
-    freeReplyObject(first);
-    for (int i = 1; i < n; i++) {
+    ms_str(ttl, ttl_ms);
+    for (int i = 0; i < n; i++) {
         skey(st, k, shards[i], "lease", NULL);
         args_add(&a, k);
         args_add(&a, owner);
@@ -87,10 +79,12 @@ int store_leases_acquire(Store *st, const int *shards, int n, const char *owner,
         args_free(&a);
     }
     int rv = STORE_OK;
-    for (int i = 1; i < n; i++) {
+    for (int i = 0; i < n; i++) {
         redisReply *r = rconn_read(st->rc);
         if (r == NULL)
             rv = STORE_EIO;
+        else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            st->sha[SCRIPT_LEASE][0] = '\0'; /* Redis restarted: reload next time */
         held[i] = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
     }
@@ -187,68 +181,103 @@ int store_ready_depth(Store *st, const int *shards, int n, long long *length, lo
     return rv == STORE_OK ? rv : store_io_error(st);
 }
 
-int store_due_details(Store *st, int shard, DueItem *items, int n)
+/* Fills IT's task fields from an HMGET reply. */
+static int due_item_fill(DueItem *it, const redisReply *r)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10)
+        return STORE_EIO;
+    const char *v[10];
+    for (int j = 0; j < 10; j++)
+        v[j] = r->element[j]->str ? r->element[j]->str : "";
+    snprintf(it->version, sizeof it->version, "%s", v[0]);
+    snprintf(it->kind, sizeof it->kind, "%s", v[1]);
+    snprintf(it->cron, sizeof it->cron, "%s", v[2]);
+    snprintf(it->tz, sizeof it->tz, "%s", v[3]);
+    it->created_ms = strtoll(v[4], NULL, 10);
+    snprintf(it->misfire, sizeof it->misfire, "%s", v[5]);
+    it->misfire_ms = v[6][0] ? strtoll(v[6], NULL, 10) : -1;
+    it->end_at_ms = strtoll(v[7], NULL, 10);
+    it->max_runs = strtoll(v[8], NULL, 10);
+    it->dispatched = strtoll(v[9], NULL, 10);
+    return STORE_OK;
+}
+
+int store_due_details(Store *st, const int *shards, int n, DueItem *items, const int *counts, int batch)
 {
     char k[KEY_MAX];
-    for (int i = 0; i < n; i++) {
-        skey(st, k, shard, "task", items[i].id);
-        rconn_append(st->rc, "HMGET %s version kind cron tz created misfire misfire_ms end_at max_runs dispatched", k);
-    }
-    int rv = STORE_OK;
-    for (int i = 0; i < n; i++) {
-        redisReply *r = rconn_read(st->rc);
-        if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10) {
-            rv = STORE_EIO;
-        } else {
-            const char *v[10];
-            for (int j = 0; j < 10; j++)
-                v[j] = r->element[j]->str ? r->element[j]->str : "";
-            DueItem *it = &items[i];
-            snprintf(it->version, sizeof it->version, "%s", v[0]);
-            snprintf(it->kind, sizeof it->kind, "%s", v[1]);
-            snprintf(it->cron, sizeof it->cron, "%s", v[2]);
-            snprintf(it->tz, sizeof it->tz, "%s", v[3]);
-            it->created_ms = strtoll(v[4], NULL, 10);
-            snprintf(it->misfire, sizeof it->misfire, "%s", v[5]);
-            it->misfire_ms = v[6][0] ? strtoll(v[6], NULL, 10) : -1;
-            it->end_at_ms = strtoll(v[7], NULL, 10);
-            it->max_runs = strtoll(v[8], NULL, 10);
-            it->dispatched = strtoll(v[9], NULL, 10);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < counts[i]; j++) {
+            skey(st, k, shards[i], "task", items[i * batch + j].id);
+            rconn_append(st->rc, "HMGET %s version kind cron tz created misfire misfire_ms end_at max_runs dispatched", k);
         }
-        freeReplyObject(r);
-    }
+    int rv = STORE_OK;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < counts[i]; j++) {
+            redisReply *r = rconn_read(st->rc);
+            if (due_item_fill(&items[i * batch + j], r) != STORE_OK)
+                rv = STORE_EIO;
+            freeReplyObject(r);
+        }
     return rv == STORE_OK ? rv : store_io_error(st);
 }
 
-int store_dispatch(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, int *dispatched)
+/* The dispatch script's keys and arguments for one shard's N items. */
+static void dispatch_args(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, Args *a)
 {
     char k[KEY_MAX], ms[32];
-    Args a = {0};
+    args_add(a, "EVALSHA");
+    args_add(a, st->sha[SCRIPT_DISPATCH]);
+    args_addf(a, "%d", n + 2);
     skey(st, k, shard, "due", NULL);
-    args_add(&a, k);
+    args_add(a, k);
     skey(st, k, shard, "ready", NULL);
-    args_add(&a, k);
+    args_add(a, k);
     for (int i = 0; i < n; i++) {
         skey(st, k, shard, "task", items[i].id);
-        args_add(&a, k);
+        args_add(a, k);
     }
-    args_add(&a, ms_str(ms, now_ms));
+    args_add(a, ms_str(ms, now_ms));
     for (int i = 0; i < n; i++) {
         const DueItem *it = &items[i];
-        args_add(&a, it->member);
-        args_add(&a, it->id);
-        args_add(&a, it->due);
-        args_add(&a, it->retry ? "" : it->version);
-        args_add(&a, ms_str(ms, it->next_ms));
-        args_add(&a, it->dispatch ? "1" : "0");
-        args_add(&a, ms_str(ms, it->skipped));
-        args_add(&a, ms_str(ms, it->coalesced));
-        args_add(&a, ms_str(ms, it->sched_ms));
-        args_addf(&a, "%d", it->attempt);
-        args_add(&a, it->retry ? "retry" : "schedule");
+        args_add(a, it->member);
+        args_add(a, it->id);
+        args_add(a, it->due);
+        args_add(a, it->retry ? "" : it->version);
+        args_add(a, ms_str(ms, it->next_ms));
+        args_add(a, it->dispatch ? "1" : "0");
+        args_add(a, ms_str(ms, it->skipped));
+        args_add(a, ms_str(ms, it->coalesced));
+        args_add(a, ms_str(ms, it->sched_ms));
+        args_addf(a, "%d", it->attempt);
+        args_add(a, it->retry ? "retry" : "schedule");
     }
-    long long moved = 0;
-    int rv = store_eval_int(st, SCRIPT_DISPATCH, n + 2, &a, &moved);
-    *dispatched = (int)moved;
+}
+
+int store_dispatch(Store *st, const int *shards, int n, const DueItem *items, const int *counts, int batch,
+                   int64_t now_ms, int *dispatched)
+{
+    *dispatched = 0;
+    if (store_script_ensure(st, SCRIPT_DISPATCH) != STORE_OK)
+        return STORE_EIO;
+    int calls = 0, rv = STORE_OK;
+    for (int i = 0; i < n; i++) {
+        if (counts[i] == 0)
+            continue;
+        Args a = {0};
+        dispatch_args(st, shards[i], &items[i * batch], counts[i], now_ms, &a);
+        rconn_append_argv(st->rc, a.n, (const char **)a.v, a.len);
+        args_free(&a);
+        calls++;
+    }
+    for (int i = 0; i < calls; i++) {
+        redisReply *r = rconn_read(st->rc);
+        if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+            *dispatched += (int)r->integer;
+        else if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            st->sha[SCRIPT_DISPATCH][0] = '\0', rv = STORE_EIO; /* Redis restarted: reload next pass */
+        else
+            rv = r == NULL ? store_io_error(st) : store_reply_error(st, r);
+        freeReplyObject(r);
+    }
     return rv;
 }

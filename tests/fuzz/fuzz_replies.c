@@ -112,12 +112,18 @@ static void sched_calls(Store *st, int op)
         memset(items, 0, sizeof items);
         for (int i = 0; i < 4; i++)
             strcpy(items[i].id, TASK), strcpy(items[i].member, TASK), strcpy(items[i].due, "1795700000000");
-        store_due_details(st, 1, items, 4);
+        {
+            int one = 1, four = 4;
+            store_due_details(st, &one, 1, items, &four, 4);
+        }
         break;
     case 4:
         memset(items, 0, sizeof items);
         strcpy(items[0].id, TASK), strcpy(items[0].member, TASK), items[0].dispatch = 1;
-        store_dispatch(st, 1, items, 1, 1795700000000, &dispatched);
+        {
+            int one = 1, count = 1;
+            store_dispatch(st, &one, 1, items, &count, 4, 1795700000000, &dispatched);
+        }
         break;
     case 5:
         store_ready_depth(st, shards, SHARDS, len, pending);
