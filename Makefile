@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps build run test asan-test fuzz clean
+.PHONY: all deps build run test asan-test fuzz bench clean
 
 all: build
 
@@ -34,6 +34,11 @@ asan-test: deps
 	  ctest --output-on-failure -j$(JOBS) -E 'test_image|fuzz' $(CTEST_ARGS)
 	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then \
 	  echo "sanitizer reports:"; head -50 $(SANITIZER_LOGS)/*; exit 1; fi
+
+# The benchmark suite (issue 6): writes bench/RESULTS.md and its plots.
+bench: build
+	./scripts/deps.sh bench
+	./bench/run.sh
 
 # A long fuzzing run of the cron parser and next() (ctest runs each briefly).
 FUZZ_SECONDS ?= 3600

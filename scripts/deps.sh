@@ -10,6 +10,8 @@ PKGS="build-essential cmake pkg-config redis-server libhiredis-dev libmicrohttpd
 libjansson-dev libcurl4-openssl-dev libssl-dev libcriterion-dev python3 python3-croniter
 python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# `deps.sh bench`: what make bench needs on top (plots, HTTP load, redis-benchmark).
+[ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox wrk redis-tools"
 # The manifest tests render with kubectl; some images ship their own (which
 # Debian's kubernetes-client would conflict with).
 command -v kubectl >/dev/null 2>&1 || PKGS="$PKGS kubernetes-client"
@@ -26,7 +28,7 @@ fi
 # Debian's redis-server package may start a system Redis on 6379 where systemd
 # runs; dts never uses it: `dts up` and the tests run their own on other ports.
 
-for lock in tests/*/package-lock.json web/package-lock.json; do
+for lock in tests/*/package-lock.json web/package-lock.json $([ "${1:-}" = bench ] && echo bench/peers/package-lock.json); do
   [ -f "$lock" ] || continue
   dir=$(dirname "$lock")
   stamp="$dir/node_modules/.dts-lock"
