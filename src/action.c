@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -177,7 +178,7 @@ static const char *const stage_names[] = {"exec", "chdir to the working director
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child(const ShellPolicy *sp, const char *cwd, int out, int report, const char *path,
-                  char **argv, char **envp)
+                  char **argv, char **envp, pid_t parent)
 {
     SpawnError e = {0, 0};
     sigset_t none;
@@ -202,6 +203,11 @@ static void child(const ShellPolicy *sp, const char *cwd, int out, int report, c
     }
     if (e.stage == 0 && sp && sp->set_user && (setgroups(0, NULL) != 0 || setgid(sp->gid) != 0 || setuid(sp->uid) != 0))
         e = (SpawnError){3, errno};
+    /* Die with the executor's thread (after the credential change, which
+     * clears this); if it is already gone, do not start at all. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
     if (e.stage == 0) {
         execve(path, argv, envp);
         e = (SpawnError){0, errno};
@@ -231,9 +237,10 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
     char **argv = build_argv(action), **envp = build_env(action, ctx);
     if (cwd == NULL && ctx->shell != NULL)
         cwd = ctx->shell->workdir;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child(ctx->shell, cwd, out[1], report[1], path, argv, envp);
+        child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent);
     close(out[1]);
     close(report[1]);
     SpawnError e;
@@ -274,10 +281,18 @@ static int drain(Watch *w)
     return n < 0 && (errno == EINTR || errno == EAGAIN);
 }
 
-static void reap(Watch *w, int options)
+/* Reaps the child once it has exited (OPTIONS: WNOHANG or 0). Stragglers of
+ * its group are killed first, while the zombie leader still reserves the
+ * group id, and the published pgid is cleared before the id can be reused. */
+static void reap(Watch *w, const ActionContext *ctx, int options)
 {
-    if (!w->exited && waitpid(w->pid, &w->status, options) == w->pid)
-        w->exited = 1;
+    siginfo_t info = {0};
+    if (w->exited || waitid(P_PID, (id_t)w->pid, &info, WEXITED | WNOWAIT | options) != 0 || info.si_pid != w->pid)
+        return;
+    kill(-w->pid, SIGKILL);
+    atomic_store(ctx->pgid, 0);
+    waitpid(w->pid, &w->status, 0);
+    w->exited = 1;
 }
 
 /* Waits for exit, feeding output, until DEADLINE (monotonic ms) or cancel.
@@ -287,7 +302,7 @@ static int watch_until(Watch *w, int64_t deadline, const ActionContext *ctx)
     int open_out = w->out_fd >= 0;
     while (!w->exited) {
         int64_t left = deadline - clock_mono_ms();
-        if (left <= 0 || (ctx->cancel && *ctx->cancel))
+        if (left <= 0 || (ctx->cancel && atomic_load(ctx->cancel)))
             return 0;
         struct pollfd fds[2] = {{.fd = open_out ? w->out_fd : -1, .events = POLLIN},
                                 {.fd = w->pid_fd, .events = POLLIN}};
@@ -296,14 +311,13 @@ static int watch_until(Watch *w, int64_t deadline, const ActionContext *ctx)
             return 0;
         if (open_out && (fds[0].revents & (POLLIN | POLLHUP)))
             open_out = drain(w);
-        reap(w, WNOHANG);
+        reap(w, ctx, WNOHANG);
     }
     return 1;
 }
 
 static void finish(Watch *w, ActionResult *res)
 {
-    kill(-w->pid, SIGKILL); /* stragglers in the group end with the run */
     fcntl(w->out_fd, F_SETFL, O_NONBLOCK);
     int64_t until = clock_mono_ms() + 1000;
     while (clock_mono_ms() < until && drain(w))
@@ -335,20 +349,19 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
         output_is_error(res);
         return 0;
     }
-    *ctx->pgid = w.pid;
+    atomic_store(ctx->pgid, w.pid);
     w.pid_fd = (int)syscall(SYS_pidfd_open, w.pid, 0);
     tail_init(&w.tail, ctx->output_cap);
     int exited = watch_until(&w, clock_mono_ms() + ctx->timeout_s * 1000, ctx);
     if (!exited) {
-        int cancelled = ctx->cancel && *ctx->cancel;
+        int cancelled = ctx->cancel && atomic_load(ctx->cancel);
         kill(-w.pid, cancelled ? SIGKILL : SIGTERM);
         if (!watch_until(&w, clock_mono_ms() + ctx->kill_grace_ms, ctx))
             kill(-w.pid, SIGKILL);
-        reap(&w, 0);
+        reap(&w, ctx, 0);
         res->status = cancelled ? ACTION_FAILED : ACTION_TIMED_OUT;
         snprintf(res->error, sizeof res->error, cancelled ? "cancelled" : "timed out after %ld s", ctx->timeout_s);
     }
-    *ctx->pgid = 0;
     finish(&w, res);
     if (WIFEXITED(w.status))
         res->exit_code = WEXITSTATUS(w.status);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,10 +40,12 @@ typedef struct ActionContext {
     long timeout_s;
     long kill_grace_ms;        /* SIGTERM, then SIGKILL this much later */
     size_t output_cap;         /* bytes of output kept (the tail) */
-    volatile sig_atomic_t *cancel; /* set to stop the action early (killed) */
+    atomic_int *cancel;            /* set to stop the action early (killed) */
     const ShellPolicy *shell;      /* NULL: no restrictions */
-    /* written by action_run: the process group while it runs, else 0. */
-    volatile pid_t *pgid;
+    /* written by action_run: the process group while it may be signalled,
+     * else 0 (cleared before the group's leader is reaped, so its id is never
+     * reused under a signaller). */
+    atomic_int *pgid;
 } ActionContext;
 
 /* Runs ACTION (the spec's "action" object) to completion, timeout or

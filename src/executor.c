@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,13 @@
 #include "task.h"
 #include "webhook.h"
 
-typedef enum { JOB_QUEUED, JOB_RUNNING, JOB_WEBHOOK } JobState;
+typedef enum { JOB_QUEUED, JOB_RUNNING, JOB_WEBHOOK, JOB_COMPLETING } JobState;
 
 typedef struct Job {
     ReadyEntry e;
     JobState state;
-    volatile sig_atomic_t cancel;
-    volatile pid_t pgid;
+    atomic_int cancel; /* set by the keeper or the drain; read by the action */
+    atomic_int pgid;   /* the action's process group while it may be signalled */
     /* while running */
     json_t *spec;
     int attempt;
@@ -139,10 +140,13 @@ static void finish(Store *st, Job *j, ActionResult *ar)
                     .http_status = ar->http_status, .attempt = j->attempt,
                     .history_max_age_ms = ex.history_age_s * 1000};
     plan_retry(j, ar, &rr, now);
+    pthread_mutex_lock(&ex.lock);
+    j->state = JOB_COMPLETING; /* its entry is about to go: not "taken away" */
+    pthread_mutex_unlock(&ex.lock);
     int recorded = 0;
     int64_t retry = 100;
     while (store_run_complete(st, &j->e, ex.self, j->run_id, &rr, now, &recorded) == STORE_EIO) {
-        if (j->cancel)
+        if (atomic_load(&j->cancel))
             break; /* the keeper saw the entry is no longer ours */
         clock_sleep_ms(retry);
         retry = retry < 2000 ? retry * 2 : 2000;
@@ -236,6 +240,15 @@ static void *worker_cb(void *arg)
 }
 
 /* Heartbeats held entries shard by shard; kills runs whose entry was lost. */
+/* Stops J's action, if it runs. Called with the lock held. */
+static void job_cancel_locked(Job *j)
+{
+    atomic_store(&j->cancel, 1);
+    int pg = atomic_load(&j->pgid);
+    if (pg > 0)
+        kill(-pg, SIGKILL);
+}
+
 /* An entry this executor held is no longer its own (claimed after a stall,
  * replaced, or just completed): stop its action or forget it. Jobs are found
  * by entry id, never by address: the job seen before the lock was dropped may
@@ -246,13 +259,11 @@ static void job_lost_locked(int shard, const char *entry)
     Job *j = ex.jobs;
     while (j && !(j->e.shard == shard && strcmp(j->e.entry, entry) == 0))
         j = j->next;
-    if (j == NULL)
-        return; /* finished meanwhile */
+    if (j == NULL || j->state == JOB_COMPLETING)
+        return; /* finished meanwhile: its own completion removed the entry */
     log_warn("entry taken away from this executor; stopping our run", "{s:s,s:s}", "task_id", j->e.task,
              "entry", entry);
-    j->cancel = 1;
-    if (j->pgid > 0)
-        kill(-j->pgid, SIGKILL);
+    job_cancel_locked(j);
     if (j->state == JOB_QUEUED)
         job_drop(j);
 }
@@ -399,11 +410,8 @@ static void drain(Store *st)
         clock_sleep_ms(50);
         pthread_mutex_lock(&ex.lock);
     }
-    for (Job *j = ex.jobs; j; j = j->next) {
-        j->cancel = 1;
-        if (j->pgid > 0)
-            kill(-j->pgid, SIGKILL);
-    }
+    for (Job *j = ex.jobs; j; j = j->next)
+        job_cancel_locked(j);
     pthread_cond_broadcast(&ex.changed);
     pthread_mutex_unlock(&ex.lock);
 }

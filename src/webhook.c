@@ -194,7 +194,7 @@ static void reap(WebhookEngine *eng, int stopping)
     }
     for (Call *c = eng->active, *next; c; c = next) {
         next = c->next;
-        if (stopping || (c->ctx->cancel && *c->ctx->cancel)) {
+        if (stopping || (c->ctx->cancel && atomic_load(c->ctx->cancel))) {
             curl_multi_remove_handle(eng->multi, c->easy);
             unlink_active(eng, c);
             finish(c, CURLE_ABORTED_BY_CALLBACK, 1);

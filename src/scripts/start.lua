@@ -37,8 +37,10 @@ if not spec then
   redis.call('XDEL', KEYS[1], ARGV[1])
   return {'gone', attempt}
 end
-if attempt > 1 then
-  close_run(occ .. ':' .. (attempt - 1), 'the executor running this attempt was lost')
+-- Earlier attempts still marked running lost their executor. Attempt numbers
+-- can be skipped (a delivery that never started), so close every one.
+for a = attempt - 1, math.max(1, attempt - tonumber(ARGV[10]) - 1), -1 do
+  close_run(occ .. ':' .. a, 'the executor running this attempt was lost')
 end
 local run = {id = run_id, task_id = ARGV[4], occurrence_id = occ, scheduled_at = ARGV[7],
   started_at = ARGV[8], finished_at = cjson.null, status = 'running', attempt = attempt,

@@ -92,8 +92,9 @@ class ExecutionTest(DtsCase):
         e1 = self.start("executor", "--recovery-timeout-ms", "2000", name="e1")
         e2 = self.start("executor", "--recovery-timeout-ms", "2000", name="e2")
         marker = os.path.join(self.tmp, "ran")
+        pids = os.path.join(self.tmp, "pid")
         task = self.create({"name": "slow", "action": {"type": "shell", "command": [
-            "sh", "-c", f'echo "$DTS_RUN_ID" >> {marker}; sleep 5; echo done']}})
+            "sh", "-c", f'echo $$ > {pids}.$DTS_ATTEMPT; echo "$DTS_RUN_ID" >> {marker}; sleep 5; echo done']}})
         first = wait_for(lambda: (lambda r: r[0] if r and r[0]["status"] == "running" else None)(
             self.runs(task["id"])), what="the first attempt to start")
         # Kill only once the action itself is running (it wrote its run id).
@@ -102,6 +103,10 @@ class ExecutionTest(DtsCase):
         victim = e1 if str(e1.pid) in first["executor"] else e2
         survivor = e2 if victim is e1 else e1
         victim.kill9()
+        # Its action dies with it (parent-death signal): no orphan keeps running.
+        orphan = int(open(f"{pids}.1").read())
+        wait_for(lambda: not os.path.exists(f"/proc/{orphan}") or
+                 open(f"/proc/{orphan}/stat").read().split()[2] == "Z", timeout=2, what="the orphaned action to die")
         runs = wait_for(lambda: (lambda r: r if any(x["status"] == "succeeded" for x in r) else None)(
             self.runs(task["id"])), timeout=20, what="the rerun to succeed")
         ok = [r for r in runs if r["status"] == "succeeded"]

@@ -8,8 +8,8 @@
 #include "action.h"
 #include "clock.h"
 
-static volatile sig_atomic_t cancel;
-static volatile pid_t pgid;
+static atomic_int cancel;
+static atomic_int pgid;
 
 static ActionResult run(const char *action_json, long timeout_s, size_t cap)
 {
