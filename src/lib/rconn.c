@@ -176,25 +176,53 @@ static redisReply *finish(RConn *rc, void *reply)
         return NULL;
     }
     rc->err = 0;
+    rc->last_ok_ms = clock_mono_ms();
     return reply;
+}
+
+/* A connection quiet for this long may have been cut while idle (a Redis
+ * restart leaves every pooled connection dead): its first failure is retried
+ * once on a fresh connection, without backoff. A command that fails before
+ * any reply on such a connection was not run by the Redis now answering. */
+#define STALE_AFTER_MS 1000
+
+static int maybe_stale(const RConn *rc)
+{
+    return rc->ctx != NULL && clock_mono_ms() - rc->last_ok_ms > STALE_AFTER_MS;
 }
 
 redisReply *rconn_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
 {
-    if (rconn_ensure(rc) != 0)
-        return NULL;
-    return finish(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
+    int stale = maybe_stale(rc);
+    for (int tries = 0; tries < 1 + stale; tries++) {
+        if (tries > 0)
+            rc->retry_at_ms = 0;
+        if (rconn_ensure(rc) != 0)
+            continue;
+        redisReply *r = finish(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
+        if (r != NULL)
+            return r;
+    }
+    return NULL;
 }
 
 redisReply *rconn_cmd(RConn *rc, const char *fmt, ...)
 {
-    if (rconn_ensure(rc) != 0)
-        return NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    void *reply = redisvCommand(rc->ctx, fmt, ap);
-    va_end(ap);
-    return finish(rc, reply);
+    int stale = maybe_stale(rc);
+    for (int tries = 0; tries < 1 + stale; tries++) {
+        if (tries > 0)
+            rc->retry_at_ms = 0;
+        if (rconn_ensure(rc) != 0)
+            continue;
+        va_list ap;
+        va_start(ap, fmt);
+        void *reply = redisvCommand(rc->ctx, fmt, ap);
+        va_end(ap);
+        redisReply *r = finish(rc, reply);
+        if (r != NULL)
+            return r;
+    }
+    return NULL;
 }
 
 int rconn_append_argv(RConn *rc, int argc, const char **argv, const size_t *lens)

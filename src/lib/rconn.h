@@ -16,6 +16,7 @@ typedef struct RConn {
     int port, db;
     int backoff_ms;
     int64_t retry_at_ms;
+    int64_t last_ok_ms; /* when a reply last arrived: older means maybe stale */
 } RConn;
 
 /* Parses a URL (redis://[[user]:password@]host[:port][/db] or unix:///path)
