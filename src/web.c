@@ -142,6 +142,13 @@ static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
     }
     if (service_probe(req, res))
         return;
+    if (!http_path_safe(req->path)) { /* no "..", "%2e%2e" or encoded controls past here */
+        http_respond(res, 400, "application/problem+json",
+                     "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+                     "\"detail\":\"the path has an empty, dot or dot-dot segment, or a forbidden byte\"}");
+        record("invalid", 400, started);
+        return;
+    }
     int api = strncmp(req->path, "/api/", 5) == 0;
     if (api)
         api_forward(req, res);

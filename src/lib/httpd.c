@@ -26,6 +26,26 @@ typedef struct Pending {
     int too_large;
 } Pending;
 
+int http_path_safe(const char *path)
+{
+    if (path[0] != '/')
+        return 0;
+    for (const char *seg = path + 1;; ) {
+        size_t len = strcspn(seg, "/");
+        int last = seg[len] == '\0';
+        if ((len == 0 && !last) || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (c < 0x20 || c == 0x7f || c == '?' || c == '#' || c == '\\')
+                return 0;
+        }
+        if (last)
+            return 1;
+        seg += len + 1;
+    }
+}
+
 int http_is_loopback(const char *listen)
 {
     return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||

@@ -56,6 +56,11 @@ void http_respond(HttpResponse *res, int status, const char *content_type, const
 /* Adds a header to the response (copies both strings); ignored past the max. */
 void http_add_header(HttpResponse *res, const char *name, const char *value);
 
+/* 1 if PATH (decoded, without the query) is safe to map or forward: it starts
+ * with '/', has no empty, "." or ".." segment, and no control byte, '?', '#'
+ * or '\\'. Pure. */
+int http_path_safe(const char *path);
+
 /* 1 if LISTEN ("HOST:PORT") is a loopback address. */
 int http_is_loopback(const char *listen);
 

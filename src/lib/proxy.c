@@ -266,14 +266,35 @@ static struct curl_slist *request_headers_list(const HttpRequest *req)
 }
 
 /* Sends REQ to upstream U; returns the curl result (the reply in R). */
+/* Re-encodes a decoded path segment by segment, so what the upstream sees is
+ * the path the caller checked (a decoded "/" or "?" cannot change its shape).
+ * The caller frees the result. */
+static char *escape_path(CURL *h, const char *path)
+{
+    size_t cap = strlen(path) * 3 + 2, len = 0;
+    char *out = xmalloc(cap);
+    out[0] = '\0';
+    for (const char *seg = path; *seg == '/'; ) {
+        size_t n = strcspn(seg + 1, "/");
+        char *enc = curl_easy_escape(h, seg + 1, (int)n);
+        len += (size_t)snprintf(out + len, cap - len, "/%s", enc ? enc : "");
+        curl_free(enc);
+        seg += n + 1;
+    }
+    return out;
+}
+
 static CURLcode forward_once(Proxy *p, const Upstream *u, const HttpRequest *req, const char *query,
                              Reply *r, struct curl_slist *headers)
 {
     CURL *h = thread_handle(p);
-    size_t ulen = strlen(u->base) + strlen(req->path) + strlen(query) + 2;
+    char *path = escape_path(h, req->path);
+    size_t ulen = strlen(u->base) + strlen(path) + strlen(query) + 2;
     char *url = xmalloc(ulen);
-    snprintf(url, ulen, "%s%s%s%s", u->base, req->path, query[0] ? "?" : "", query);
+    snprintf(url, ulen, "%s%s%s%s", u->base, path, query[0] ? "?" : "", query);
+    free(path);
     curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* send the path exactly as built */
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);

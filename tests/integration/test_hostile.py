@@ -321,7 +321,6 @@ class HostileWebTest(DtsCase):
         self.assertIsNone(self.web.proc.poll(), "web died")
         print(f"  web RSS {rss0} -> {rss_kb(self.web.pid)} kB over {len(paths)} traversal attempts")
 
-    @unittest.expectedFailure  # docs/hardening.md, finding "web proxy escapes /api": drop this line once fixed
     def test_proxy_stays_under_api(self):
         """Dot segments, plain or percent-encoded, must not take a proxied
         request out of /api on the api (curl removes them when it builds the

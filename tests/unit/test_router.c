@@ -41,3 +41,16 @@ Test(router, refuses_oversized_segments)
     RouteMatch m;
     cr_assert_eq(router_match(routes, N, "GET", path, &m), ROUTER_NOT_FOUND);
 }
+
+#include "httpd.h"
+
+Test(router, unsafe_paths_are_recognised)
+{
+    static const char *safe[] = {"/", "/api/v1/tasks", "/index.html", "/api/v1/tasks/abc/runs", "/a..b/c.d"};
+    static const char *unsafe[] = {"", "api", "/api/../metrics", "/api/v1/..", "/./x", "/a//b",
+                                   "/a/\r\nb", "/a?b", "/a#b", "/a\\b", "/..", "/a/\x7f"};
+    for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
+        cr_expect(http_path_safe(safe[i]), "%s should be safe", safe[i]);
+    for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)
+        cr_expect_not(http_path_safe(unsafe[i]), "%s should be refused", unsafe[i]);
+}
