@@ -138,6 +138,10 @@ int store_io_error(Store *st)
 
 int store_reply_error(Store *st, const redisReply *r)
 {
+    if (r->type != REDIS_REPLY_ERROR) {
+        snprintf(st->errstr, sizeof st->errstr, "unexpected reply type %d", r->type);
+        return STORE_EIO;
+    }
     const char *space = strchr(r->str, ' '); /* scripts reply "ECODE human text" */
     const char *text = space && r->str[0] == 'E' ? space + 1 : r->str;
     snprintf(st->errstr, sizeof st->errstr, "%s", text);

@@ -9,16 +9,20 @@
 
 static const char *fieldv(const redisReply *f, const char *name)
 {
-    for (size_t i = 0; i + 1 < f->elements; i += 2)
-        if (strcmp(f->element[i]->str, name) == 0)
-            return f->element[i + 1]->str;
+    for (size_t i = 0; f != NULL && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
+        const char *k = reply_str(f->element[i]), *v = reply_str(f->element[i + 1]);
+        if (k != NULL && strcmp(k, name) == 0)
+            return v ? v : "";
+    }
     return "";
 }
 
 static json_t *dead_view(int shard, const redisReply *entry)
 {
     char id[64], at[CLOCK_RFC3339_LEN];
-    const redisReply *f = entry->element[1];
+    const redisReply *f = reply_elem(entry, 1);
+    if (reply_str(reply_elem(entry, 0)) == NULL)
+        return NULL;
     snprintf(id, sizeof id, "%d-%s", shard, entry->element[0]->str);
     clock_format_rfc3339(strtoll(fieldv(f, "at"), NULL, 10), at);
     return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", id, "task_id", fieldv(f, "task"), "occurrence_id",
@@ -47,8 +51,9 @@ int store_dead_list(Store *st, int limit, json_t **items)
         if (r == NULL || r->type != REDIS_REPLY_ARRAY)
             rv = STORE_EIO;
         for (size_t i = 0; rv == STORE_OK && i < r->elements; i++)
-            if (r->element[i]->type == REDIS_REPLY_ARRAY && r->element[i]->elements == 2)
-                all[n++] = dead_view(s, r->element[i]);
+            if (r->element[i]->type == REDIS_REPLY_ARRAY && r->element[i]->elements == 2 &&
+                (all[n] = dead_view(s, r->element[i])) != NULL)
+                n++;
         freeReplyObject(r);
     }
     qsort(all, (size_t)n, sizeof *all, cmp_dead_at);
@@ -74,7 +79,7 @@ int store_dead_retry(Store *st, const char *id, int64_t now_ms)
         return store_io_error(st);
     char task[TASK_ID_MAX + 1] = "";
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
-        snprintf(task, sizeof task, "%s", fieldv(r->element[0]->element[1], "task"));
+        snprintf(task, sizeof task, "%s", fieldv(reply_elem(r->element[0], 1), "task"));
     freeReplyObject(r);
     if (task[0] == '\0')
         return STORE_ENOTFOUND;

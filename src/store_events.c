@@ -316,9 +316,12 @@ static void states_count(Store *st, int shard, const redisReply *ids, json_t *co
 {
     char k[KEY_MAX];
     int n = 0;
-    for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && *budget > 0; i++, n++, (*budget)--) {
+    for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && *budget > 0; i++) {
+        if (reply_str(ids->element[i]) == NULL)
+            continue;
         skey(st, k, shard, "task", ids->element[i]->str);
         rconn_append(st->rc, "HGET %s state", k);
+        n++, (*budget)--;
     }
     for (int i = 0; i < n; i++) {
         redisReply *r = rconn_read(st->rc);

@@ -29,7 +29,7 @@ int store_groups_create(Store *st)
 /* Shard number from a key "P:{N}:ready". */
 static int key_shard(const char *key)
 {
-    const char *brace = strchr(key, '{');
+    const char *brace = key ? strchr(key, '{') : NULL;
     return brace ? atoi(brace + 1) : -1;
 }
 
@@ -39,12 +39,15 @@ static int entry_parse(const redisReply *r, int shard, ReadyEntry *e)
     memset(e, 0, sizeof *e);
     e->shard = shard;
     e->attempt = 1;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY)
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[1]->type != REDIS_REPLY_ARRAY ||
+        reply_str(r->element[0]) == NULL || shard < 0)
         return -1;
     snprintf(e->entry, sizeof e->entry, "%s", r->element[0]->str);
     const redisReply *f = r->element[1];
     for (size_t i = 0; i + 1 < f->elements; i += 2) {
-        const char *k = f->element[i]->str, *v = f->element[i + 1]->str;
+        const char *k = reply_str(f->element[i]), *v = reply_str(f->element[i + 1]);
+        if (k == NULL || v == NULL)
+            continue;
         if (strcmp(k, "task") == 0)
             snprintf(e->task, sizeof e->task, "%s", v);
         else if (strcmp(k, "sched") == 0)
@@ -104,7 +107,7 @@ int store_ready_read(Store *st, const char *consumer, int count, int block_ms, R
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *sr = r->element[i];
         if (sr->type == REDIS_REPLY_ARRAY && sr->elements == 2)
-            entries_append(sr->element[1], key_shard(sr->element[0]->str), out, n, &cap);
+            entries_append(sr->element[1], key_shard(reply_str(sr->element[0])), out, n, &cap);
     }
     freeReplyObject(r);
     return rv;
@@ -122,15 +125,18 @@ int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_id
     if (r == NULL)
         return store_io_error(st);
     int cap = 0, rv = STORE_OK;
-    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2) {
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && reply_str(r->element[0]) != NULL &&
+        r->element[1]->type == REDIS_REPLY_ARRAY) {
         snprintf(cursor, 40, "%s", r->element[0]->str);
         entries_append(r->element[1], shard, out, n, &cap);
     } else if (r->type == REDIS_REPLY_ERROR) {
         rv = store_reply_error(st, r);
     }
     /* Entries deleted while pending come back without fields: acknowledge them. */
-    for (size_t i = 0; rv == STORE_OK && r->elements >= 3 && i < r->element[2]->elements; i++)
-        freeReplyObject(rconn_cmd(st->rc, "XACK %s %s %s", k, STORE_GROUP, r->element[2]->element[i]->str));
+    const redisReply *deleted = reply_elem(r, 2);
+    for (size_t i = 0; rv == STORE_OK && deleted && deleted->type == REDIS_REPLY_ARRAY && i < deleted->elements; i++)
+        if (reply_str(deleted->element[i]) != NULL)
+            freeReplyObject(rconn_cmd(st->rc, "XACK %s %s %s", k, STORE_GROUP, deleted->element[i]->str));
     freeReplyObject(r);
     return rv;
 }
@@ -184,14 +190,14 @@ int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 2) {
         rv = r->type == REDIS_REPLY_ERROR ? store_reply_error(st, r) : STORE_EIO;
     } else {
-        const char *v = r->element[0]->str;
+        const char *v = reply_str(r->element[0]) ? r->element[0]->str : "stale";
         *verdict = strcmp(v, "run") == 0       ? START_RUN
                    : strcmp(v, "gone") == 0    ? START_GONE
                    : strcmp(v, "dead") == 0    ? START_DEAD
                    : strcmp(v, "skipped") == 0 ? START_SKIPPED
                                                : START_STALE;
-        *attempt = (int)r->element[1]->integer;
-        if (*verdict == START_RUN && r->elements == 3)
+        *attempt = r->element[1]->type == REDIS_REPLY_INTEGER ? (int)r->element[1]->integer : 0;
+        if (*verdict == START_RUN && r->elements == 3 && reply_str(r->element[2]) != NULL)
             *spec = json_loads(r->element[2]->str, 0, NULL);
     }
     freeReplyObject(r);
@@ -221,7 +227,7 @@ int store_ready_touch(Store *st, int shard, const char *consumer, const char *co
     for (int i = 0; i < n; i++) {
         lost[i] = 0;
         for (size_t j = 0; r->type == REDIS_REPLY_ARRAY && j < r->elements; j++)
-            lost[i] |= strcmp(r->element[j]->str, entries[i]) == 0;
+            lost[i] |= reply_str(r->element[j]) != NULL && strcmp(r->element[j]->str, entries[i]) == 0;
     }
     int rv = r->type == REDIS_REPLY_ARRAY ? STORE_OK : store_reply_error(st, r);
     freeReplyObject(r);

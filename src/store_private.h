@@ -61,6 +61,19 @@ int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out);
 /* Loads script S if this connection has not yet (for pipelined EVALSHA). */
 int store_script_ensure(Store *st, ScriptId s);
 
+/* Reply accessors that never trust the shape: the text of a string or status
+ * reply (else NULL), and element I of an array reply (else NULL). A reply of
+ * an unexpected shape then reads as absent instead of crashing the process. */
+static inline const char *reply_str(const redisReply *r)
+{
+    return r != NULL && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str : NULL;
+}
+
+static inline const redisReply *reply_elem(const redisReply *r, size_t i)
+{
+    return r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements ? r->element[i] : NULL;
+}
+
 /* Maps a script's error reply ("ENOTFOUND ...") to a STORE_E* code. */
 int store_reply_error(Store *st, const redisReply *r);
 

@@ -29,8 +29,11 @@ int store_schedulers_alive(Store *st, const char *self, int64_t now_ms, int64_t 
          * scheduler must see the same order, so sort by id. */
         size_t n = r[2]->elements;
         const char **names = xcalloc(n ? n : 1, sizeof *names);
+        size_t m = 0;
         for (size_t i = 0; i < n; i++)
-            names[i] = r[2]->element[i]->str;
+            if (reply_str(r[2]->element[i]) != NULL)
+                names[m++] = r[2]->element[i]->str;
+        n = m;
         qsort(names, n, sizeof *names, cmp_str);
         *ids = json_array();
         for (size_t i = 0; i < n; i++)
@@ -146,10 +149,11 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
             rv = STORE_EIO;
         for (size_t j = 0; rv == STORE_OK && j + 1 < due->elements && counts[i] < batch; j += 2) {
             DueItem *it = &items[i * batch + counts[i]];
-            if (due_item_parse(it, due->element[j]->str, due->element[j + 1]->str) == 0)
+            const char *member = reply_str(due->element[j]), *score = reply_str(due->element[j + 1]);
+            if (member != NULL && score != NULL && due_item_parse(it, member, score) == 0)
                 counts[i]++;
         }
-        if (rv == STORE_OK && first->type == REDIS_REPLY_ARRAY && first->elements == 2) {
+        if (rv == STORE_OK && reply_str(reply_elem(first, 1)) != NULL) {
             int64_t e = strtoll(first->element[1]->str, NULL, 10);
             if (e < *earliest_ms)
                 *earliest_ms = e;
@@ -188,7 +192,7 @@ static int due_item_fill(DueItem *it, const redisReply *r)
         return STORE_EIO;
     const char *v[10];
     for (int j = 0; j < 10; j++)
-        v[j] = r->element[j]->str ? r->element[j]->str : "";
+        v[j] = reply_str(r->element[j]) ? r->element[j]->str : "";
     snprintf(it->version, sizeof it->version, "%s", v[0]);
     snprintf(it->kind, sizeof it->kind, "%s", v[1]);
     snprintf(it->cron, sizeof it->cron, "%s", v[2]);

@@ -138,9 +138,11 @@ int store_task_trigger(Store *st, const char *id, int64_t now_ms)
 
 static const char *field(const redisReply *h, const char *name)
 {
-    for (size_t i = 0; i + 1 < h->elements; i += 2)
-        if (strcmp(h->element[i]->str, name) == 0)
-            return h->element[i + 1]->str;
+    for (size_t i = 0; i + 1 < h->elements; i += 2) {
+        const char *k = reply_str(h->element[i]);
+        if (k != NULL && strcmp(k, name) == 0)
+            return reply_str(h->element[i + 1]);
+    }
     return NULL;
 }
 
@@ -251,7 +253,8 @@ static int list_ids(Store *st, const char *cursor, int n, char **ids)
         if (r == NULL || r->type != REDIS_REPLY_ARRAY)
             rv = STORE_EIO;
         for (size_t i = 0; rv == 0 && i < r->elements && total < cap; i++)
-            all[total++] = xstrdup(r->element[i]->str);
+            if (reply_str(r->element[i]) != NULL)
+                all[total++] = xstrdup(r->element[i]->str);
         freeReplyObject(r);
     }
     qsort(all, (size_t)total, sizeof *all, cmp_desc);
@@ -349,11 +352,12 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items)
         args_add(&a, "HMGET");
         args_add(&a, runs);
         for (size_t i = 0; i < r->elements; i++)
-            args_add(&a, r->element[i]->str);
+            if (reply_str(r->element[i]) != NULL)
+                args_add(&a, r->element[i]->str);
         redisReply *h = rconn_argv(st->rc, a.n, (const char **)a.v, a.len);
         args_free(&a);
         for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
-            json_t *run = h->element[i]->str ? json_loads(h->element[i]->str, 0, NULL) : NULL;
+            json_t *run = reply_str(h->element[i]) ? json_loads(h->element[i]->str, 0, NULL) : NULL;
             if (run != NULL)
                 json_array_append_new(*items, run);
         }

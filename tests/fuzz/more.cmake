@@ -44,6 +44,4 @@ endfunction()
 more_fuzz(task_spec SOURCES ${MORE_FUZZ_TASK} LIBS -ljansson)
 more_fuzz(router SOURCES ${S}/lib/router.c)
 more_fuzz(replies SOURCES ${MORE_FUZZ_STORE} LIBS -ljansson -lhiredis)
-# The store trusts the shape of every reply (docs/hardening.md, "Findings"): the
-# committed regress-* inputs crash it until that is fixed. Delete this line then.
-set_tests_properties(fuzz.fuzz_replies PROPERTIES DISABLED TRUE)
+# The regress-* inputs of the replies corpus once crashed the store (docs/hardening.md, F7).
