@@ -70,12 +70,21 @@ class Member:
 
 
 def proc_stats(pid):
-    """(VmRSS kB, open fds) of PID, or None if it is gone."""
+    """(VmRSS kB, open fds, of which sockets, threads) of PID, or None if gone.
+    Each thread may open its own Redis connection lazily, so sockets are
+    judged against the thread count, everything else against the baseline."""
     try:
         with open(f"/proc/{pid}/status") as f:
-            rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-        return rss, len(os.listdir(f"/proc/{pid}/fd"))
-    except (OSError, StopIteration):
+            st = {l.split(":")[0]: l.split()[1] for l in f if l.startswith(("VmRSS:", "Threads:"))}
+        fds = os.listdir(f"/proc/{pid}/fd")
+        socks = 0
+        for fd in fds:
+            try:
+                socks += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            except OSError:
+                pass
+        return int(st["VmRSS"]), len(fds), socks, int(st["Threads"])
+    except (OSError, KeyError):
         return None
 
 
@@ -418,13 +427,16 @@ class Chaos:
             pid1, st1 = end.get(name, (None, None))
             if pid1 != pid or st0 is None or st1 is None:
                 continue
-            drss, dfd = st1[0] - st0[0], st1[1] - st0[1]
+            drss = st1[0] - st0[0]
+            dother = (st1[1] - st1[2]) - (st0[1] - st0[2])  # files, pipes, pidfds: not sockets
             leak_rows.append((name, pid, st0[0], st1[0], st0[1], st1[1]))
             # Sanitizer builds grow shadow memory as they go: tsan.sh sets this.
             if drss > max(8192, st0[0] // 2) and not os.environ.get("DTS_CHAOS_NO_RSS_CHECK"):
                 self.fail(f"{name} (pid {pid}) grew from {st0[0]} kB to {st1[0]} kB RSS")
-            if dfd > 4:
-                self.fail(f"{name} (pid {pid}) went from {st0[1]} to {st1[1]} open fds")
+            if dother > 2:
+                self.fail(f"{name} (pid {pid}) went from {st0[1] - st0[2]} to {st1[1] - st1[2]} open non-socket fds")
+            if st1[2] > st1[3] + 4:
+                self.fail(f"{name} (pid {pid}) holds {st1[2]} sockets for {st1[3]} threads")
         return {"ledger": ledger, "expected": expected, "lost": lost, "dup_ledger": dup_ledger,
                 "doubles": doubles_by_dispatch, "lateness": lateness, "retry_lateness": retry_lateness,
                 "leaks": leak_rows, "tasks": len(task_ids), "runs_by_occ": runs_by_occ}
@@ -454,7 +466,6 @@ class Chaos:
         time.sleep(1)
         self.partition_scheduler(partition_s)
         time.sleep(3)
-        end = self.snapshot()
         self.stop_load.set()
         loader.join(5)
         cutoff = int(time.time() * 1000) - 1000
@@ -463,6 +474,7 @@ class Chaos:
             assert st == 200, (st, b)
         time.sleep(4)  # one-time tasks created last are due up to 3 s later
         self.drain()
+        end = self.snapshot()  # at rest: no action runs, so no pipes or pidfds
         res = self.check(cutoff, stale_res, base, end)
         self.summary(res, kills, stale_res, time.time() - t_start)
         self.proxy.close()
