@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps build run test asan-test fuzz bench clean
+.PHONY: all deps build run test asan-test tsan-test chaos memcheck fuzz bench clean
 
 all: build
 
@@ -29,11 +29,26 @@ asan-test: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	@rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
-	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:log_path=$(SANITIZER_LOGS)/asan \
+	cd $(ASAN_BUILD) && DTS_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:log_path=$(SANITIZER_LOGS)/asan \
 	  UBSAN_OPTIONS=print_stacktrace=1:log_path=$(SANITIZER_LOGS)/ubsan \
 	  ctest --output-on-failure -j$(JOBS) -E 'test_image|fuzz' $(CTEST_ARGS)
 	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then \
 	  echo "sanitizer reports:"; head -50 $(SANITIZER_LOGS)/*; exit 1; fi
+
+# ThreadSanitizer over the threaded roles' integration tests (executor, api, web).
+tsan-test: deps
+	DTS_SANITIZED=1 JOBS=$(JOBS) tests/chaos/tsan.sh $(CURDIR)/build-tsan
+
+# The long fault-injection run (2 minutes of kill -9, a Redis crash, a stalled
+# executor and a partitioned scheduler); make test runs a short form.
+chaos: build
+	DTS_BIN=$(CURDIR)/$(BUILD)/dts /usr/bin/python3 tests/chaos/chaos.py --kill-seconds 120 $(CHAOS_ARGS)
+
+# valgrind's memcheck over the api and executor in a few integration tests
+# (a report, not a gate: a few tests time out under valgrind's slowness).
+memcheck: build
+	@command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
+	DTS_REAL_BIN=$(CURDIR)/$(BUILD)/dts DTS_BIN=$(CURDIR)/tests/chaos/memcheck.sh /usr/bin/python3 tests/chaos/memcheck.py
 
 # The benchmark suite (issue 6): writes bench/RESULTS.md and its plots.
 bench: build
