@@ -191,38 +191,42 @@ static int maybe_stale(const RConn *rc)
     return rc->ctx != NULL && clock_mono_ms() - rc->last_ok_ms > STALE_AFTER_MS;
 }
 
-redisReply *rconn_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
+/* Sends one formatted command and reads its reply, resending it once on a
+ * fresh connection when the connection may have been stale. Frees CMD. */
+static redisReply *send_formatted(RConn *rc, char *cmd, long long len)
 {
     int stale = maybe_stale(rc);
-    for (int tries = 0; tries < 1 + stale; tries++) {
+    redisReply *r = NULL;
+    for (int tries = 0; r == NULL && len >= 0 && tries < 1 + stale; tries++) {
+        void *reply = NULL;
         if (tries > 0)
             rc->retry_at_ms = 0;
         if (rconn_ensure(rc) != 0)
             continue;
-        redisReply *r = finish(rc, redisCommandArgv(rc->ctx, argc, argv, lens));
-        if (r != NULL)
-            return r;
+        if (redisAppendFormattedCommand(rc->ctx, cmd, (size_t)len) == REDIS_OK)
+            redisGetReply(rc->ctx, &reply);
+        r = finish(rc, reply);
     }
-    return NULL;
+    if (len >= 0)
+        redisFreeCommand(cmd);
+    return r;
+}
+
+redisReply *rconn_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
+{
+    char *cmd = NULL;
+    long long len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    return send_formatted(rc, cmd, len);
 }
 
 redisReply *rconn_cmd(RConn *rc, const char *fmt, ...)
 {
-    int stale = maybe_stale(rc);
-    for (int tries = 0; tries < 1 + stale; tries++) {
-        if (tries > 0)
-            rc->retry_at_ms = 0;
-        if (rconn_ensure(rc) != 0)
-            continue;
-        va_list ap;
-        va_start(ap, fmt);
-        void *reply = redisvCommand(rc->ctx, fmt, ap);
-        va_end(ap);
-        redisReply *r = finish(rc, reply);
-        if (r != NULL)
-            return r;
-    }
-    return NULL;
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    return send_formatted(rc, cmd, len);
 }
 
 int rconn_append_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
