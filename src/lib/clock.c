@@ -38,12 +38,6 @@ int64_t clock_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void clock_set_skew_ms(int64_t ms)
-{
-    atomic_store(&skew_loaded, 1);
-    atomic_store(&skew_ms, ms);
-}
-
 void clock_sleep_ms(int64_t ms)
 {
     if (ms <= 0)

@@ -7,14 +7,12 @@
 
 #define CLOCK_RFC3339_LEN 32 /* room for "2026-11-26T18:00:00.123Z" and a NUL */
 
-/* Milliseconds since the Unix epoch, plus the test skew (DTS_CLOCK_SKEW_MS). */
+/* Milliseconds since the Unix epoch, plus DTS_CLOCK_SKEW_MS: the seam tests use
+ * to make a process's clock jump. */
 int64_t clock_now_ms(void);
 
 /* Milliseconds on the monotonic clock, for intervals and deadlines. */
 int64_t clock_mono_ms(void);
-
-/* Adds SKEW_MS to every later clock_now_ms(): the seam tests use to jump time. */
-void clock_set_skew_ms(int64_t skew_ms);
 
 /* Writes MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (CLOCK_RFC3339_LEN bytes). */
 void clock_format_rfc3339(int64_t ms, char out[CLOCK_RFC3339_LEN]);

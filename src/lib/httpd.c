@@ -52,7 +52,8 @@ int http_is_loopback(const char *listen)
            strncmp(listen, "[::1]:", 6) == 0;
 }
 
-int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
+/* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
+static int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
 {
     const char *colon = strrchr(addr, ':');
     const char *h = addr;

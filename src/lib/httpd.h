@@ -64,7 +64,5 @@ int http_path_safe(const char *path);
 /* 1 if LISTEN ("HOST:PORT") is a loopback address. */
 int http_is_loopback(const char *listen);
 
-/* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
-int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port);
 
 #endif
