@@ -104,21 +104,12 @@ static void av_add(Argv *a, const char *s)
     a->len[a->n++] = strlen(s);
 }
 
-static void av_addll(Argv *a, long long x)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", x);
-    av_add(a, buf);
-}
-
 static void av_free(Argv *a)
 {
     for (int i = 0; i < a->n; i++)
         free(a->v[i]);
     a->n = 0;
 }
-
-static const char *overlap_name(OverlapPolicy p) { return task_overlap_name(p); }
 
 /* The spec body of task I due at DUE_MS, as a client would POST it. */
 static void spec_body(char *buf, size_t len, const char *kind, long i, int64_t due_ms)
@@ -141,47 +132,22 @@ static void spec_body(char *buf, size_t len, const char *kind, long i, int64_t d
                  i, i % 60, (i / 60) % 24);
 }
 
-/* The create.lua call for SPEC, as store_task_create builds it. */
+/* The create.lua call for SPEC: the store's own arguments behind EVALSHA. */
 static void create_argv(Argv *a, const char *sha, const char *prefix, int shards, const char *id,
                         const TaskSpec *spec, int64_t now, int64_t due)
 {
-    char k[192];
-    int shard = store_shard_of(id, shards);
-    const char *names[] = {"task", "tasks", "due", "ready", "events"};
+    char **argv;
+    size_t *lens;
+    int n = store_task_create_argv(prefix, shards, id, spec, now, due, &argv, &lens);
     av_add(a, "EVALSHA");
     av_add(a, sha);
     av_add(a, "5");
-    for (int i = 0; i < 5; i++) {
-        store_key(k, sizeof k, prefix, shard, names[i], i == 0 ? id : NULL);
-        av_add(a, k);
+    for (int i = 0; i < n; i++) {
+        av_add(a, argv[i]);
+        free(argv[i]);
     }
-    av_add(a, id);
-    av_addll(a, (long long)now);
-    av_addll(a, (long long)due);
-    av_add(a, "0");
-    av_add(a, "10000");
-    char *text = json_dumps(spec->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    av_add(a, "spec");
-    av_add(a, text);
-    free(text);
-    av_add(a, "name");
-    av_add(a, spec->name);
-    av_add(a, "kind");
-    av_add(a, task_kind_name(spec->kind));
-    av_add(a, "cron");
-    av_add(a, spec->cron ? spec->cron : "");
-    av_add(a, "tz");
-    av_add(a, spec->timezone ? spec->timezone : "");
-    av_add(a, "overlap");
-    av_add(a, overlap_name(spec->overlap));
-    av_add(a, "misfire");
-    av_add(a, task_misfire_name(spec->misfire));
-    av_add(a, "misfire_ms");
-    av_addll(a, (long long)spec->misfire_threshold_ms);
-    av_add(a, "end_at");
-    av_addll(a, (long long)spec->end_at_ms);
-    av_add(a, "max_runs");
-    av_addll(a, (long long)spec->max_runs);
+    free(argv);
+    free(lens);
 }
 
 static int cmd_seed(int argc, char **argv)

@@ -79,6 +79,13 @@ int store_check(Store *st);
 int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
                       int64_t due_ms, int immediate);
 
+/* The create script's keys (the first 5) and arguments for a task due at
+ * DUE_MS, exactly as store_task_create sends them, for a caller that pipelines
+ * many creates itself (bench/dtsbench's seeder). Returns the count; the caller
+ * frees each (*argv)[i], then *argv and *lens. */
+int store_task_create_argv(const char *prefix, int shards, const char *id, const TaskSpec *spec,
+                           int64_t now_ms, int64_t due_ms, char ***argv, size_t **lens);
+
 /* Replaces the spec if EXPECTED_VERSION (or -1 for any) is current. *version
  * gets the new version. STORE_ENOTFOUND, STORE_ESTALE. */
 int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,

@@ -36,24 +36,41 @@ static void add_spec_fields(Args *a, const TaskSpec *spec)
     args_addf(a, "%lld", (long long)spec->max_runs);
 }
 
+/* The create script's keys (5) and arguments for a new task. */
+static void create_args(const char *prefix, int shards, const char *id, const TaskSpec *spec,
+                        int64_t now_ms, int64_t due_ms, int immediate, Args *a)
+{
+    char k[KEY_MAX], ms[32];
+    int shard = store_shard_of(id, shards);
+    const char *names[] = {"task", "tasks", "due", "ready", "events"};
+    for (int i = 0; i < 5; i++) {
+        store_key(k, sizeof k, prefix, shard, names[i], i == 0 ? id : NULL);
+        args_add(a, k);
+    }
+    args_add(a, id);
+    args_add(a, ms_str(ms, now_ms));
+    args_add(a, ms_str(ms, due_ms));
+    args_add(a, immediate ? "1" : "0");
+    args_add(a, EVENTS_MAXLEN);
+    add_spec_fields(a, spec);
+}
+
 int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
                       int64_t due_ms, int immediate)
 {
-    int shard = store_shard_of(id, st->shards);
-    char k[KEY_MAX], ms[32];
     Args a = {0};
-    const char *names[] = {"task", "tasks", "due", "ready", "events"};
-    for (int i = 0; i < 5; i++) {
-        skey(st, k, shard, names[i], i == 0 ? id : NULL);
-        args_add(&a, k);
-    }
-    args_add(&a, id);
-    args_add(&a, ms_str(ms, now_ms));
-    args_add(&a, ms_str(ms, due_ms));
-    args_add(&a, immediate ? "1" : "0");
-    args_add(&a, EVENTS_MAXLEN);
-    add_spec_fields(&a, spec);
+    create_args(st->prefix, st->shards, id, spec, now_ms, due_ms, immediate, &a);
     return store_eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
+}
+
+int store_task_create_argv(const char *prefix, int shards, const char *id, const TaskSpec *spec,
+                           int64_t now_ms, int64_t due_ms, char ***argv, size_t **lens)
+{
+    Args a = {0};
+    create_args(prefix, shards, id, spec, now_ms, due_ms, 0, &a);
+    *argv = a.v;
+    *lens = a.len;
+    return a.n;
 }
 
 int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
