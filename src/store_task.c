@@ -36,17 +36,26 @@ static void add_spec_fields(Args *a, const TaskSpec *spec)
     args_addf(a, "%lld", (long long)spec->max_runs);
 }
 
+/* Adds the keys NAMES (NULL-terminated) of task ID's shard to A, in order.
+ * Per-task keys (task, runs, runidx) carry the id; the others are the shard's. */
+static void add_keys(Args *a, const char *prefix, int shards, const char *id, const char *const *names)
+{
+    char k[KEY_MAX];
+    int shard = store_shard_of(id, shards);
+    for (; *names; names++) {
+        int per_task = strcmp(*names, "task") == 0 || strcmp(*names, "runs") == 0 || strcmp(*names, "runidx") == 0;
+        store_key(k, sizeof k, prefix, shard, *names, per_task ? id : NULL);
+        args_add(a, k);
+    }
+}
+
 /* The create script's keys (5) and arguments for a new task. */
 static void create_args(const char *prefix, int shards, const char *id, const TaskSpec *spec,
                         int64_t now_ms, int64_t due_ms, int immediate, Args *a)
 {
-    char k[KEY_MAX], ms[32];
-    int shard = store_shard_of(id, shards);
-    const char *names[] = {"task", "tasks", "due", "ready", "events"};
-    for (int i = 0; i < 5; i++) {
-        store_key(k, sizeof k, prefix, shard, names[i], i == 0 ? id : NULL);
-        args_add(a, k);
-    }
+    char ms[32];
+    static const char *const names[] = {"task", "tasks", "due", "ready", "events", NULL};
+    add_keys(a, prefix, shards, id, names);
     args_add(a, id);
     args_add(a, ms_str(ms, now_ms));
     args_add(a, ms_str(ms, due_ms));
@@ -76,14 +85,10 @@ int store_task_create_argv(const char *prefix, int shards, const char *id, const
 int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
                        int64_t now_ms, int64_t due_ms, int immediate, int64_t *version)
 {
-    int shard = store_shard_of(id, st->shards);
-    char k[KEY_MAX], ms[32];
+    char ms[32];
     Args a = {0};
-    const char *names[] = {"task", "due", "ready", "events"};
-    for (int i = 0; i < 4; i++) {
-        skey(st, k, shard, names[i], i == 0 ? id : NULL);
-        args_add(&a, k);
-    }
+    static const char *const names[] = {"task", "due", "ready", "events", NULL};
+    add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, expected_version < 0 ? "" : ms_str(ms, expected_version));
     args_add(&a, ms_str(ms, now_ms));
@@ -99,14 +104,10 @@ int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t 
 
 int store_task_delete(Store *st, const char *id, int64_t now_ms)
 {
-    int shard = store_shard_of(id, st->shards);
-    char k[KEY_MAX], ms[32];
+    char ms[32];
     Args a = {0};
-    const char *names[] = {"task", "tasks", "due", "runs", "runidx", "events"};
-    for (int i = 0; i < 6; i++) {
-        skey(st, k, shard, names[i], i == 0 || i == 3 || i == 4 ? id : NULL);
-        args_add(&a, k);
-    }
+    static const char *const names[] = {"task", "tasks", "due", "runs", "runidx", "events", NULL};
+    add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
@@ -118,14 +119,10 @@ int store_task_delete(Store *st, const char *id, int64_t now_ms)
 int store_task_set_state(Store *st, const char *id, int64_t version, const char *state,
                          int64_t due_ms, int64_t now_ms)
 {
-    int shard = store_shard_of(id, st->shards);
-    char k[KEY_MAX], ms[32];
+    char ms[32];
     Args a = {0};
-    const char *names[] = {"task", "due", "events"};
-    for (int i = 0; i < 3; i++) {
-        skey(st, k, shard, names[i], i == 0 ? id : NULL);
-        args_add(&a, k);
-    }
+    static const char *const names[] = {"task", "due", "events", NULL};
+    add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, version));
     args_add(&a, state);
@@ -137,14 +134,10 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
 
 int store_task_trigger(Store *st, const char *id, int64_t now_ms)
 {
-    int shard = store_shard_of(id, st->shards);
-    char k[KEY_MAX], ms[32];
+    char ms[32];
     Args a = {0};
-    const char *names[] = {"task", "ready", "events"};
-    for (int i = 0; i < 3; i++) {
-        skey(st, k, shard, names[i], i == 0 ? id : NULL);
-        args_add(&a, k);
-    }
+    static const char *const names[] = {"task", "ready", "events", NULL};
+    add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);

@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 sys.path.insert(0, HERE)
 
-from dtstest import DtsCase, Http, Proc, free_port, parse_time, wait_for  # noqa: E402
+from dtstest import DtsCase, Http, Proc, api_up, free_port, parse_time, wait_for  # noqa: E402
 from proxy import CutProxy  # noqa: E402
 
 RECOVERY_MS = 2000
@@ -132,17 +132,10 @@ class Chaos:
                      "--run-as", "root", "--grace-ms", "1000", "--kill-grace-ms", "500"]
         self.execs = [Member(c, "executor", f"exec{i}", exec_args) for i in range(3)]
         for h in self.http:
-            wait_for(lambda h=h: self._ready(h), timeout=20, what="api /readyz")
+            wait_for(lambda h=h: api_up(h), timeout=20, what="api /readyz")
 
     def members(self):
         return self.apis + self.scheds + self.execs
-
-    @staticmethod
-    def _ready(h):
-        try:
-            return h.get("/readyz")[0] == 200
-        except OSError:
-            return False
 
     def request(self, method, path, body=None, tries=40):
         """Sends to a live api, failing over and retrying while apis restart.
@@ -234,7 +227,7 @@ class Chaos:
         self.note(f"redis-server restarted from its AOF in {time.monotonic() - t0:.2f}s")
         # Everyone reconnects and carries on: wait for the apis.
         for h in self.http:
-            wait_for(lambda h=h: self._ready(h), timeout=30, what="api /readyz after redis restart")
+            wait_for(lambda h=h: api_up(h), timeout=30, what="api /readyz after redis restart")
 
     def stale_executor(self):
         """SIGSTOPs the executor running attempt 1 of a long action past the

@@ -6,7 +6,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from dtstest import DTS, DtsCase, Http, free_port, wait_for
+from dtstest import DTS, DtsCase, Http, api_up, free_port, wait_for
 
 SHELL = {"type": "shell", "command": ["true"]}
 NOOP = {"type": "noop"}
@@ -36,13 +36,7 @@ class AuthTest(DtsCase):
         self.api_proc = self.start("api", "--listen", f"127.0.0.1:{port}", "--tokens", self.tokens_file,
                                    "--cors-origin", "https://ui.example")
         self.api = Http(f"http://127.0.0.1:{port}")
-        wait_for(lambda: self._up(), what="api")
-
-    def _up(self):
-        try:
-            return self.api.get("/healthz")[0] == 200
-        except OSError:
-            return False
+        wait_for(lambda: api_up(self.api, "/healthz"), what="api")
 
     def as_(self, who):
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -119,7 +113,7 @@ class ListenTest(DtsCase):
         port = free_port()
         p = self.start("api", "--listen", f"0.0.0.0:{port}", name="public-ok", env={"DTS_TOKENS_FILE": path})
         api = Http(f"http://127.0.0.1:{port}")
-        wait_for(lambda: self._ok(api), what="api with tokens on 0.0.0.0")
+        wait_for(lambda: api_up(api, "/healthz"), what="api with tokens on 0.0.0.0")
         self.assertEqual(api.get("/api/v1/tasks")[0], 401)
 
     def test_bad_tokens_file_is_one_line_and_non_zero(self):
@@ -133,13 +127,6 @@ class ListenTest(DtsCase):
         self.assertNotEqual(r.returncode, 0)
         r = subprocess.run([DTS, "token", "create", "x", "--scopes", "root"], capture_output=True, text=True)
         self.assertNotEqual(r.returncode, 0)
-
-    @staticmethod
-    def _ok(api):
-        try:
-            return api.get("/healthz")[0] == 200
-        except OSError:
-            return False
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import tempfile
 import shutil
 import unittest
 
-from dtstest import DTS, Http, free_port, wait_for
+from dtstest import DTS, Http, api_up, free_port, wait_for
 
 
 def pids_of(pattern):
@@ -62,7 +62,7 @@ class UpTest(unittest.TestCase):
         up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: up.poll() is None and up.kill())
         api = Http(f"http://127.0.0.1:{api_port}")
-        wait_for(lambda: self._ok(api), timeout=20, what="api")
+        wait_for(lambda: api_up(api), timeout=20, what="api")
         task = api.post("/api/v1/tasks", {"name": "keep", "schedule": {"cron": "0 0 1 1 *"},
                                           "action": {"type": "noop"}})[1]
         [sched] = pids_of(f"dts scheduler --redis redis://127.0.0.1:{redis_port}")
@@ -73,7 +73,7 @@ class UpTest(unittest.TestCase):
         self.assertEqual(up.wait(30), 0)
         up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: up.poll() is None and up.kill())
-        wait_for(lambda: self._ok(api), timeout=20, what="api after restart")
+        wait_for(lambda: api_up(api), timeout=20, what="api after restart")
         self.assertEqual(api.get(f"/api/v1/tasks/{task['id']}")[1]["name"], "keep")
         up.send_signal(signal.SIGINT)
         self.assertEqual(up.wait(30), 0)
@@ -87,13 +87,6 @@ class UpTest(unittest.TestCase):
         r = subprocess.run([DTS, "up", "--help"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0)
         self.assertIn("DTS_API_PORT", r.stdout)
-
-    @staticmethod
-    def _ok(api):
-        try:
-            return api.get("/readyz")[0] == 200
-        except OSError:
-            return False
 
 
 if __name__ == "__main__":

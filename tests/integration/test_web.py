@@ -12,7 +12,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../lib"))
-from dtstest import DTS, DtsCase, Http, Proc, free_port, wait_for  # noqa: E402
+from dtstest import DTS, DtsCase, Http, Proc, api_up, free_port, wait_for  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 E2E = os.path.join(ROOT, "tests/e2e")
@@ -128,7 +128,7 @@ class TestBrowser(WebCase):
         port = free_port()
         self.start("api", "--listen", f"127.0.0.1:{port}", "--tokens", path)
         self.api = Http(f"http://127.0.0.1:{port}")
-        wait_for(self._ready, what="api /readyz")
+        wait_for(lambda: api_up(self.api), what="api /readyz")
         web = self.start_web(self.api.base, tokens=path)
         self.assertEqual(web.get("/api/v1/tasks")[0], 401)
         self.browser(web, "tokens", {"DTS_E2E_TOKEN": tokens["ui"], "DTS_E2E_WRITER": tokens["writer"]})

@@ -168,6 +168,15 @@ class Http:
         return self.request("POST", path, body, **kw)
 
 
+def api_up(http, probe="/readyz"):
+    """True once the server behind HTTP answers PROBE with 200 (False while it
+    is not listening yet)."""
+    try:
+        return http.get(probe)[0] == 200
+    except OSError:
+        return False
+
+
 class DtsCase(unittest.TestCase):
     """A test case with a private Redis and helpers to start dts roles."""
 
@@ -207,14 +216,8 @@ class DtsCase(unittest.TestCase):
         port = free_port()
         p = self.start("api", "--listen", f"127.0.0.1:{port}")
         self.api = Http(f"http://127.0.0.1:{port}")
-        wait_for(lambda: self._ready(), what="api /readyz")
+        wait_for(lambda: api_up(self.api), what="api /readyz")
         return p
-
-    def _ready(self):
-        try:
-            return self.api.get("/readyz")[0] == 200
-        except OSError:
-            return False
 
     def create(self, spec, expect=201):
         status, body, headers = self.api.post("/api/v1/tasks", spec)
