@@ -73,6 +73,10 @@ uint64_t store_reconnects(const Store *st);
  * (with errstr explaining) or STORE_EIO. Also what /readyz asks. */
 int store_check(Store *st);
 
+/* Reads Redis's clock (TIME) into *now_ms and syncs the process's shared
+ * clock (clock_shared_ms) to it. STORE_OK or STORE_EIO. */
+int store_time(Store *st, int64_t *now_ms);
+
 /* ---- tasks (api) ---- */
 
 /* Stores a new task with its first due time (-1: never; IMMEDIATE: XADD now). */
