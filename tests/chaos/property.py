@@ -91,7 +91,13 @@ class Property:
         self.execs = [Role(c, "executor", f"exec{i}", exec_args, self.skew_env, common) for i in range(2)]
         wait_for(lambda: api_up(self.http), timeout=30, what="api /readyz")
         for r in self.scheds + self.execs:
-            self.log(f"[property] {r.name} skew {r.env['DTS_CLOCK_SKEW_MS']} ms")
+            self.skewed(r)
+
+    def skewed(self, r):
+        """Logs, and records in the operations ledger, a role's clock skew."""
+        self.ops.append({"op": "start", "task": None, "sent": now_ms(), "answered": now_ms(), "status": None,
+                         "role": r.name, "pid": r.pid, "skew_ms": int(r.env["DTS_CLOCK_SKEW_MS"])})
+        self.log(f"[property] {r.name} (pid {r.pid}) skew {r.env['DTS_CLOCK_SKEW_MS']} ms")
 
     # ---- operations ----
 
@@ -242,7 +248,7 @@ class Property:
                 r.wait(30)
                 r.start()
                 ev["restart"] = now_ms()
-                self.log(f"[property] restarted {r.name} (skew {r.env['DTS_CLOCK_SKEW_MS']} ms)")
+                self.skewed(r)
 
     OPS = (("pause", 3), ("resume", 4), ("edit", 3), ("trigger", 3), ("delete", 1), ("run_now", 2),
            ("create_at", 3), ("create_cron", 1))
@@ -353,7 +359,7 @@ class Property:
                              f"{tid}: {len(unrun_in_window)} not run nor counted (coalesced+skipped {slack}): "
                              f"{unrun_in_window[:4]}")
         self.retries(by_occ, exec_stops)
-        self.forbid(by_task, end_of)
+        self.forbid(by_task, end_of, final)
         self.lateness(by_occ, cutoff)
         return stats, starts
 
@@ -378,7 +384,7 @@ class Property:
                     self.violate("retry without an executor stop",
                                  f"{s['run']} started {s['t']}, attempts seen {[x['attempt'] for x in ss]}")
 
-    def forbid(self, by_task, end_of):
+    def forbid(self, by_task, end_of, final):
         kills = [ev["t"] for ev in self.events if ev["role"] == "executor" and ev["op"] == "kill9"]
         stops = [ev["t"] for ev in self.events if ev["role"] == "executor"]
         for tid, m in self.tasks.items():
@@ -393,16 +399,19 @@ class Property:
                     if any(s["t"] <= k <= e for k in stops):
                         continue  # its end is unknown; a stop near it explains the missing line
                 spans.append((s["t"], e, s["run"]))
+            who = {r["id"]: r.get("executor") for r in (final.get(tid) or {}).get("_runs", [])}
             for (a0, a1, ar), (b0, b1, br) in zip(spans, spans[1:]):
                 if b0 < a1 and not any(a0 <= k <= b0 for k in kills):
-                    self.violate("forbid overlapped", f"{ar} [{a0},{a1}] and {br} [{b0},{b1}]")
+                    self.violate("forbid overlapped", f"{ar} [{a0},{a1}] on {who.get(ar)} and "
+                                                      f"{br} [{b0},{b1}] on {who.get(br)}")
 
     def affected(self, sched):
         """Whether a pause, a delete or a role stop we caused was near SCHED."""
         for ev in self.events:
-            until = ev["restart"] or ev["t"]
+            # A dead scheduler's shards wait for its lease to expire; a dead
+            # executor's entries for the recovery timeout (after the grace).
             grace = LEASE_TTL_MS if ev["role"] == "scheduler" else RECOVERY_MS + GRACE_MS
-            if ev["t"] - 2000 <= sched <= max(until, ev["t"] + grace) + 3000:
+            if ev["t"] - 1000 <= sched <= ev["t"] + grace + 2000:
                 return True
         return False
 
