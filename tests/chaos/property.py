@@ -530,7 +530,7 @@ class Property:
 
 class PropertyCase(DtsCase):
     appendfsync = "everysec"
-    seconds = 45
+    seconds = 55
     ok = False
 
     def _outcome_ok(self):
