@@ -259,7 +259,7 @@ static void tasks_replace(Req *r)
     }
     task_spec_free(spec);
     if (rv == STORE_ERETRY)
-        problem(r, 409, "Conflict", NULL, "the task kept being dispatched while it was edited; retry");
+        problem(r, 503, "Service Unavailable", NULL, "the task kept being dispatched while it was edited; retry");
     else if (rv != STORE_OK)
         store_problem(r, rv);
     else
