@@ -178,8 +178,12 @@ class Property:
         task["labels"] = {"edit": str(self.n)}
         self.n += 1
         before = (task.get("state"), task.get("next_run_at"))
-        rec, reply, _ = self.request("edit", "PUT", f"/api/v1/tasks/{tid}", task, task=tid,
-                                     headers={"If-Match": etag}, state_before=before[0], next_before=before[1])
+        for _ in range(5):  # 503: the edit lost its race with a dispatch; a client retries
+            rec, reply, _ = self.request("edit", "PUT", f"/api/v1/tasks/{tid}", task, task=tid,
+                                         headers={"If-Match": etag}, state_before=before[0],
+                                         next_before=before[1])
+            if rec["status"] != 503:
+                break
         if rec["status"] != 200:
             self.violate("edit refused", f"{tid}: {rec['status']} {reply}")
             return
