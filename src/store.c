@@ -154,6 +154,8 @@ int store_reply_error(Store *st, const redisReply *r)
         return STORE_ESTALE;
     if (strncmp(r->str, "ECONFLICT", 9) == 0)
         return STORE_ECONFLICT;
+    if (strncmp(r->str, "ERETRY", 6) == 0)
+        return STORE_ERETRY;
     return STORE_EIO;
 }
 
