@@ -204,6 +204,24 @@ class DeadLetterTest(ExecCase):
         self.assertEqual(self.redis.cmd("XPENDING", "dts:{3}:ready", "exec")[0], 0)
 
 
+class SkippedOnceTest(ExecCase):
+    """Item 14: a one-time task whose occurrence was skipped (forbid) is done."""
+
+    def test_one_time_task_whose_occurrence_was_skipped_completes(self):
+        self.start("scheduler")
+        self.start("executor", "--concurrency", "4")
+        at = int(time.time() * 1000) + 3000
+        t = self.create({"name": "once", "overlap": "forbid", "schedule": {"at": fmt_time(at)},
+                         "action": self.shell('echo $DTS_RUN_ID >> $L; sleep 5')})
+        self.assertEqual(self.api.post(f"/api/v1/tasks/{t['id']}/trigger")[0], 202)
+        wait_for(lambda: self.lines(), what="the manual run")
+        skipped = wait_for(lambda: [r for r in self.runs(t["id"]) if r["status"] == "skipped"], timeout=10,
+                           what="the scheduled occurrence to be skipped")
+        self.assertEqual(parse_time(skipped[0]["scheduled_at"]), at)
+        self.assertEqual(self.task(t["id"])["state"], "completed", "nothing is left to run, yet it stays active")
+        self.assertEqual(len(self.lines()), 1)
+
+
 class PauseTest(ExecCase):
     """Item 8: paused means nothing of the task starts, retries included."""
 
@@ -222,6 +240,11 @@ class PauseTest(ExecCase):
         time.sleep(3.5)  # the window under test: nothing may start while paused
         self.assertEqual(self.lines(), [["1"]])
         self.assertFalse([r for r in self.runs(t["id"]) if r["attempt"] > 1])
+        status, body, _ = self.api.post(f"/api/v1/tasks/{t['id']}/resume")
+        self.assertEqual(status, 200, body)
+        wait_for(lambda: self.run_of(t["id"], 3), timeout=15, what="attempts 2 and 3 after resume")
+        self.assertEqual(self.lines(), [["1"], ["2"], ["3"]])
+        self.assertEqual(self.redis.cmd("EXISTS", f"dts:{{{shard}}}:held:{t['id']}"), 0)
 
 
     def test_an_entry_already_dispatched_is_held_at_start(self):
