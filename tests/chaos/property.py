@@ -501,11 +501,16 @@ class Property:
     def summary(self, stats, starts, elapsed):
         self.save()
         by_op = {}
+        answers = {}
         for o in self.ops:
             by_op[o["op"]] = by_op.get(o["op"], 0) + 1
+            if o["status"] is not None:
+                k = f"{o['op']}:{o['status']}"
+                answers[k] = answers.get(k, 0) + 1
         la, lc = self.late_all, self.late_checked
         rows = [("seed", str(self.seed)), ("wall time", f"{elapsed:.0f} s"),
                 ("operations", " ".join(f"{k}={v}" for k, v in sorted(by_op.items()))),
+                ("answers", " ".join(f"{k}={v}" for k, v in sorted(answers.items()))),
                 ("tasks", str(len(self.tasks))),
                 ("occurrences expected / ran", f"{stats['expected']} / {stats['ran']}"),
                 ("start lines (attempts > 1)", f"{len(starts)} ({sum(1 for s in starts if s['attempt'] > 1)})"),
