@@ -215,8 +215,13 @@ static void webhook_finished_cb(void *ud, ActionResult *ar)
 static int work(Store *st, Job *j)
 {
     StartVerdict verdict = START_STALE;
-    if (store_run_start(st, &j->e, ex.self, (int)ex.max_deliveries, ex.recovery_ms, &verdict, &j->attempt,
-                        &j->spec) != STORE_OK) {
+    ReadyEntry e = j->e; /* the keeper reads j->e under the lock meanwhile */
+    int rv = store_run_start(st, &e, ex.self, (int)ex.max_deliveries, ex.recovery_ms, &verdict, &j->attempt,
+                             &j->spec);
+    pthread_mutex_lock(&ex.lock);
+    j->e.deliveries = e.deliveries;
+    pthread_mutex_unlock(&ex.lock);
+    if (rv != STORE_OK) {
         log_warn("run start failed; the entry will be retried", "{s:s,s:s}", "task_id", j->e.task,
                  "error", store_errstr(st));
         return 0; /* stays pending: recovered after the timeout */

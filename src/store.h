@@ -157,7 +157,8 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items);
 int store_dead_list(Store *st, int limit, json_t **items);
 
 /* Re-drives dead occurrence ID as its next attempt. STORE_ENOTFOUND if it is
- * not (or no longer) dead, or its task is gone. */
+ * not (or no longer) dead, or its task is gone; STORE_ECONFLICT if it names
+ * no occurrence (a malformed entry's). */
 int store_dead_retry(Store *st, const char *id, int64_t now_ms);
 
 /* ---- scheduler ---- */

@@ -78,9 +78,14 @@ int store_dead_retry(Store *st, const char *id, int64_t now_ms)
     if (r == NULL)
         return store_io_error(st);
     char task[TASK_ID_MAX + 1] = "";
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+    int found = r->type == REDIS_REPLY_ARRAY && r->elements == 1;
+    if (found)
         snprintf(task, sizeof task, "%s", fieldv(reply_elem(r->element[0], 1), "task"));
     freeReplyObject(r);
+    if (found && task[0] == '\0') { /* a malformed entry's dead letter: nothing to run */
+        snprintf(st->errstr, sizeof st->errstr, "this dead letter names no occurrence to re-drive");
+        return STORE_ECONFLICT;
+    }
     if (task[0] == '\0')
         return STORE_ENOTFOUND;
     Args a = {0};

@@ -200,6 +200,8 @@ class DeadLetterTest(ExecCase):
         self.redis.cmd("XADD", "dts:{3}:ready", "*", "sched", "1", "attempt", "1")
         dead = wait_for(lambda: self.api.get("/api/v1/dead")[1]["items"], what="the dead letter")
         self.assertIn("malformed ready entry", dead[0]["error"])
+        status, body, _ = self.api.post(f"/api/v1/dead/{dead[0]['id']}/retry")
+        self.assertEqual((status, body["detail"]), (409, "this dead letter names no occurrence to re-drive"))
         wait_for(lambda: self.redis.cmd("XLEN", "dts:{3}:ready") == 0, what="the entry to go")
         self.assertEqual(self.redis.cmd("XPENDING", "dts:{3}:ready", "exec")[0], 0)
 
