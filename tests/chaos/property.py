@@ -400,8 +400,10 @@ class Property:
                 e = end_of.get(s["run"])
                 if e is None:  # killed mid-action (a stop) or never ended: its nominal length
                     e = s["t"] + int(FORBID_SLEEP_S * 1000) + 200
-                    if any(s["t"] <= k <= e for k in stops):
-                        continue  # its end is unknown; a stop near it explains the missing line
+                    # A stop up to its grace before the start (the entry was being
+                    # started) or during it explains the missing line: its end is unknown.
+                    if any(s["t"] - GRACE_MS - 1000 <= k <= e for k in stops):
+                        continue
                 spans.append((s["t"], e, s["run"]))
             who = {r["id"]: r.get("executor") for r in (final.get(tid) or {}).get("_runs", [])}
             for (a0, a1, ar), (b0, b1, br) in zip(spans, spans[1:]):
