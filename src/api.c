@@ -561,13 +561,14 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
 int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen, *tokens_file, *cors;
-    static long threads;
+    static const char *listen, *tokens_file, *cors, *hosts;
+    static long threads, per_ip;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
         {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
         {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
+        HTTP_GUARD_OPTIONS(hosts, per_ip),
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -578,15 +579,19 @@ int api_main(int argc, char **argv)
     if ((rv = service_tokens("api", tokens_file, listen, &tokens)) != 0)
         return rv;
     cors_origin = cors[0] ? cors : NULL;
+    ReqGuard *guard;
+    if ((rv = service_guard("api", hosts, cors_origin, &guard)) != 0)
+        return rv;
     if (service_wait_redis(service_store()) != 0)
         return 1;
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
     HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
-                     .handler = request_cb};
+                     .per_ip_connections = (unsigned)per_ip, .guard = guard, .handler = request_cb};
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts api: %s\n", err);
+        reqguard_free(guard);
         return 1;
     }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
@@ -594,6 +599,7 @@ int api_main(int argc, char **argv)
         clock_sleep_ms(100);
     log_info("api stopping", NULL);
     httpd_stop(srv);
+    reqguard_free(guard);
     service_store_release();
     auth_free(tokens);
     return 0;

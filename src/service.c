@@ -16,6 +16,7 @@
 
 volatile sig_atomic_t service_stopping;
 static ServiceConfig *service_cfg;
+static service_ready_cb ready_cb = NULL;
 /* Each thread's store, freed by the key's destructor when the thread ends
  * (libmicrohttpd's pool threads never call service_store_release). */
 static pthread_key_t thread_store_key;
@@ -118,6 +119,29 @@ int service_wait_redis(Store *st)
     }
 }
 
+void service_set_ready(service_ready_cb cb)
+{
+    ready_cb = cb;
+}
+
+/* The default readiness: Redis answers and agrees on the shard count. */
+static int store_ready_cb(char *out, size_t len)
+{
+    if (service_cfg == NULL || service_cfg->redis == NULL) { /* a role with no store and no hook */
+        snprintf(out, len, "{\"status\":\"not ready\",\"redis\":\"not configured\"}");
+        return 0;
+    }
+    Store *st = service_store();
+    int rv = store_check(st);
+    json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
+                             "redis", rv == STORE_OK ? "ok" : store_errstr(st));
+    char *text = json_dumps(body, JSON_COMPACT);
+    snprintf(out, len, "%s", text);
+    free(text);
+    json_decref(body);
+    return rv == STORE_OK;
+}
+
 int service_probe(const HttpRequest *req, HttpResponse *res)
 {
     int is_probe = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
@@ -129,14 +153,9 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
     } else if (strcmp(req->path, "/healthz") == 0) {
         http_respond(res, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (strcmp(req->path, "/readyz") == 0) {
-        Store *st = service_store();
-        int rv = store_check(st);
-        json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
-                                 "redis", rv == STORE_OK ? "ok" : store_errstr(st));
-        char *text = json_dumps(body, JSON_COMPACT);
-        http_respond(res, rv == STORE_OK ? 200 : 503, "application/json", text);
-        free(text);
-        json_decref(body);
+        char body[512];
+        int ready = (ready_cb ? ready_cb : store_ready_cb)(body, sizeof body);
+        http_respond(res, ready ? 200 : 503, "application/json", body);
     } else if (strcmp(req->path, "/metrics") == 0) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4";
@@ -179,6 +198,16 @@ int service_tokens(const char *role, const char *path, const char *listen, Token
         auth_free(*set);
         *set = NULL;
         return 2;
+    }
+    return 0;
+}
+
+int service_guard(const char *role, const char *hosts, const char *cors, ReqGuard **guard)
+{
+    char err[160];
+    if ((*guard = reqguard_new(hosts, cors, err, sizeof err)) == NULL) {
+        fprintf(stderr, "dts %s: --allowed-hosts: %s\n", role, err);
+        return 3;
     }
     return 0;
 }

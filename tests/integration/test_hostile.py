@@ -6,12 +6,13 @@ DTS_HOSTILE_TASKS sets how many tasks the one-label test creates (default
 20000, about 15 s here; the issue's million is a long run, not make test)."""
 import json
 import os
+import resource
 import socket
 import threading
 import time
 import unittest
 
-from dtstest import DtsCase, Http, Proc, free_port, percentile, wait_for
+from dtstest import DtsCase, Http, Proc, api_up, free_port, percentile, wait_for
 
 
 def rss_kb(pid):
@@ -50,7 +51,7 @@ def raw_http(port, data, timeout=10.0, read=True):
 
 def request(method, path, body=b"", headers=()):
     h = "".join(f"{k}: {v}\r\n" for k, v in headers)
-    return (f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{h}"
+    return (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{h}"
             f"Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
@@ -90,13 +91,13 @@ class HostileApiTest(DtsCase):
         self.assert_problem(st, out, (413,))
         # A huge declared length is refused before any of it is read.
         t0 = time.monotonic()
-        st, out = raw_http(self.port, b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        st, out = raw_http(self.port, b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                                       b"Content-Length: 10000000000\r\n\r\n{", timeout=5)
         self.assertIn(st, (413, None), out[:200])
         print(f"  10 GB Content-Length: {st} in {time.monotonic() - t0:.3f}s")
         # Chunked bodies with no length count too.
         chunk = b"a" * 65536
-        data = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        data = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 b"Transfer-Encoding: chunked\r\n\r\n" + (b"10000\r\n" + chunk + b"\r\n") * 6 + b"0\r\n\r\n")
         st, out = raw_http(self.port, data)
         self.assertIn(st, (413, None), out[:200])
@@ -136,12 +137,12 @@ class HostileApiTest(DtsCase):
 
     def test_header_floods(self):
         many = "".join(f"X-Flood-{i}: {'v' * 50}\r\n" for i in range(20000)).encode()
-        st, out = raw_http(self.port, b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        st, out = raw_http(self.port, b"GET /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n")
         self.assertTrue(st is None or 400 <= st < 500, out[:200])
-        huge = b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (4 << 20) + b"\r\n\r\n"
+        huge = b"GET /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (4 << 20) + b"\r\n\r\n"
         st2, out = raw_http(self.port, huge)
         self.assertTrue(st2 is None or 400 <= st2 < 500, out[:200])
-        long_url = b"GET /api/v1/tasks?" + b"a=1&" * 200000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        long_url = b"GET /api/v1/tasks?" + b"a=1&" * 200000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         st3, out = raw_http(self.port, long_url)
         self.assertTrue(st3 is None or 400 <= st3 < 500, out[:200])
         print(f"  20000 headers: {st}; one 4 MB header: {st2}; 800 kB URL: {st3}")
@@ -149,9 +150,12 @@ class HostileApiTest(DtsCase):
     def test_slowloris_while_normal_requests_are_served(self):
         n = 300
         socks, stop = [], threading.Event()
-        for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            s.sendall(b"GET /api/v1/tasks HTTP/1.1\r\nHost: x\r\n")
+        for _ in range(n):  # one slow client (its own address): the normal one must not notice
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5, source_address=("127.0.0.2", 0))
+            try:
+                s.sendall(b"GET /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            except OSError:
+                pass  # past the per-address limit the server closes at once
             socks.append(s)
 
         def drip():
@@ -180,6 +184,49 @@ class HostileApiTest(DtsCase):
         finally:
             stop.set()
             t.join(2)
+            for s in socks:
+                s.close()
+
+    def test_one_client_cannot_exhaust_connections(self):
+        """Issue 12, item 5: 1,100 idle half-sent connections from one address;
+        probes and other clients still answer, the hog keeps at most its
+        per-address share, and idle connections are closed within the timeout."""
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
+        socks = []
+        try:
+            for _ in range(1100):
+                s = socket.socket()
+                s.settimeout(5)
+                s.bind(("127.0.0.3", 0))
+                s.connect(("127.0.0.1", self.port))
+                try:
+                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                except OSError:
+                    pass
+                socks.append(s)
+            lat = []
+            for path in ["/healthz", "/readyz", "/api/v1/tasks?limit=1"] * 5:
+                t0 = time.monotonic()
+                self.assertEqual(self.api.get(path)[0], 200, path)
+                lat.append(time.monotonic() - t0)
+            print(f"  with 1100 half-sent connections from one address: max probe {max(lat) * 1000:.1f} ms")
+            self.assertLess(max(lat), 2.0)
+
+            def alive(s):
+                s.setblocking(False)
+                try:
+                    return s.recv(1) != b""
+                except BlockingIOError:
+                    return True
+                except OSError:
+                    return False
+            held = wait_for(lambda: (lambda n: n if n <= 64 else 0)(sum(alive(s) for s in socks)),
+                            timeout=15, what="the server to close connections past the per-address limit")
+            print(f"  connections the one address still holds: {held}")
+            wait_for(lambda: not any(alive(s) for s in socks), timeout=40, interval=0.5,
+                     what="idle half-sent connections to time out")
+        finally:
             for s in socks:
                 s.close()
 
@@ -215,7 +262,7 @@ class HostileApiTest(DtsCase):
         def worker():
             with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
                 f = s.makefile("rb")
-                req = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                req = (b"POST /api/v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                        b"Content-Length: " + str(len(spec)).encode() + b"\r\n\r\n" + spec)
                 for _ in range(per):
                     s.sendall(req)
@@ -340,3 +387,66 @@ class HostileWebTest(DtsCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ProbeMatrixTest(DtsCase):
+    """Issue 12, item 2: every role answers every probe to every method, and
+    never aborts (one HEAD /readyz used to kill the web role)."""
+
+    def test_every_role_every_probe_every_method(self):
+        self.start_api()
+        ports = {"api": int(self.api.base.rsplit(":", 1)[1])}
+        for role in ("scheduler", "executor"):
+            ports[role] = free_port()
+            self.start(role, "--listen", f"127.0.0.1:{ports[role]}")
+        ports["web"] = free_port()
+        web = Proc(self.tmp, "web", ["web", "--listen", f"127.0.0.1:{ports['web']}", "--api", self.api.base])
+        self.procs.append(web)
+        for role, port in ports.items():
+            wait_for(lambda: api_up(Http(f"http://127.0.0.1:{port}")), what=f"{role} /readyz")
+        for role, port in ports.items():
+            for path in ("/healthz", "/readyz", "/metrics"):
+                for method in ("GET", "HEAD", "POST", "OPTIONS"):
+                    st, out = raw_http(port, request(method, path))
+                    want = (200,) if method in ("GET", "HEAD") else (405,)
+                    self.assertIn(st, want, f"{role} {method} {path}: {out[:200]!r}")
+        for p in self.procs:
+            self.assertIsNone(p.proc.poll(), f"{p.name} died")
+
+
+class EnvProxyTest(DtsCase):
+    """Issue 12, item 7: the web proxy never sends the api's traffic (and its
+    bearer token) to an environment proxy."""
+
+    def test_http_proxy_in_the_environment_is_never_contacted(self):
+        self.start_api()
+        contacted = []
+        trap = socket.socket()
+        trap.bind(("127.0.0.1", 0))
+        trap.listen(16)
+        trap.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve():
+            while not stop.is_set():
+                try:
+                    c, _ = trap.accept()
+                except OSError:
+                    continue
+                contacted.append(c.recv(4096))
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"proxy\":true}")
+                c.close()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        self.addCleanup(lambda: (stop.set(), t.join(2), trap.close()))
+        url = f"http://127.0.0.1:{trap.getsockname()[1]}"
+        env = {k: url for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")}
+        env.update(NO_PROXY="", no_proxy="")
+        port = free_port()
+        self.procs.append(Proc(self.tmp, "web", ["web", "--listen", f"127.0.0.1:{port}", "--api", self.api.base], env))
+        web = Http(f"http://127.0.0.1:{port}")
+        wait_for(lambda: api_up(web), what="web /readyz")
+        st, body, _ = web.get("/api/v1/tasks", headers={"Authorization": "Bearer dts_secret"})
+        self.assertEqual(st, 200, body)
+        self.assertIn("items", body)
+        self.assertEqual(contacted, [], "the environment proxy was contacted")
