@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,53 @@ int action_shell_allowed(const ShellPolicy *policy, const json_t *argv)
     return ok;
 }
 
+int action_can_switch_user(const ShellPolicy *policy, char *err, size_t errlen)
+{
+    int status = 0;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(setgroups(0, NULL) == 0 && setgid(policy->gid) == 0 && setuid(policy->uid) == 0 ? 0 : 1);
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errlen, "--run-as: cannot switch to uid %d (run as root, or grant CAP_SETUID and CAP_SETGID)",
+                 (int)policy->uid);
+        return -1;
+    }
+    return 0;
+}
+
+const char *action_env_refused(const ShellPolicy *policy, const json_t *env)
+{
+    const char *key;
+    json_t *v;
+    if (policy == NULL || policy->env_allow == NULL)
+        return NULL;
+    json_object_foreach((json_t *)env, key, v) {
+        int ok = 0;
+        for (int i = 0; i < policy->nenv_allow && !ok; i++)
+            ok = fnmatch(policy->env_allow[i], key, 0) == 0;
+        if (!ok)
+            return key;
+    }
+    return NULL;
+}
+
+void action_patterns_parse(const char *list, char ***pats, int *n)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        *pats = xrealloc(*pats, (size_t)(*n + 1) * sizeof **pats);
+        (*pats)[(*n)++] = xstrdup(tok);
+    }
+    free(copy);
+}
+
+void action_patterns_free(char **pats, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(pats[i]);
+    free(pats);
+}
+
 /* Finds NAME in the actions' PATH before forking (execvp may allocate, which a
  * child of a threaded process must not). Returns a new string or NULL. */
 static char *resolve(const char *name)
@@ -176,9 +224,21 @@ typedef struct SpawnError {
 static const char *const stage_names[] = {"exec", "chdir to the working directory", "setrlimit",
                                           "drop privileges"};
 
+/* Marks every descriptor above 2 close-on-exec (in the child: whatever a
+ * library opened without SOCK_CLOEXEC, another thread's sockets included,
+ * must not reach the action). The report pipe stays usable until exec.
+ * MAXFD bounds the fallback for kernels without close_range. */
+static void fds_close_on_exec(int maxfd)
+{
+    if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
+    for (int fd = 3; fd < maxfd; fd++)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child(const ShellPolicy *sp, const char *cwd, int out, int report, const char *path,
-                  char **argv, char **envp, pid_t parent)
+                  char **argv, char **envp, pid_t parent, int maxfd)
 {
     SpawnError e = {0, 0};
     sigset_t none;
@@ -191,11 +251,14 @@ static void child(const ShellPolicy *sp, const char *cwd, int out, int report, c
     dup2(devnull, 0);
     dup2(out, 1);
     dup2(out, 2);
+    fds_close_on_exec(maxfd);
     if (cwd != NULL && chdir(cwd) != 0)
         e = (SpawnError){1, errno};
     const struct { int res; long v, scale; } lim[] = {
         {RLIMIT_CPU, sp ? sp->rlimit_cpu_s : 0, 1}, {RLIMIT_AS, sp ? sp->rlimit_as_mb : 0, 1 << 20},
         {RLIMIT_NOFILE, sp ? sp->rlimit_nofile : 0, 1}, {RLIMIT_NPROC, sp ? sp->rlimit_nproc : 0, 1}};
+    struct rlimit nocore = {0, 0}; /* a core file would hold the run's environment */
+    setrlimit(RLIMIT_CORE, &nocore);
     for (size_t i = 0; e.stage == 0 && i < sizeof lim / sizeof lim[0]; i++) {
         struct rlimit rl = {(rlim_t)lim[i].v * (rlim_t)lim[i].scale, (rlim_t)lim[i].v * (rlim_t)lim[i].scale};
         if (lim[i].v > 0 && setrlimit(lim[i].res, &rl) != 0)
@@ -238,9 +301,11 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
     if (cwd == NULL && ctx->shell != NULL)
         cwd = ctx->shell->workdir;
     pid_t parent = getpid();
+    struct rlimit nofile;
+    int maxfd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
     pid_t pid = fork();
     if (pid == 0)
-        child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent);
+        child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent, maxfd);
     close(out[1]);
     close(report[1]);
     SpawnError e;
@@ -341,6 +406,13 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
     res->status = ACTION_FAILED;
     if (!action_shell_allowed(ctx->shell, json_object_get(action, "command"))) {
         snprintf(res->error, sizeof res->error, "refused by the executor's shell allow-list (--shell-allow)");
+        output_is_error(res);
+        return 0;
+    }
+    const char *env_name = action_env_refused(ctx->shell, json_object_get(action, "env"));
+    if (env_name != NULL) {
+        snprintf(res->error, sizeof res->error, "refused by the executor's env allow-list (--env-allow): "
+                 "action.env.%.80s", env_name);
         output_is_error(res);
         return 0;
     }

@@ -58,7 +58,7 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     Call *c = ud;
     if (!netacl_permits(c->eng->cfg.allow, &addr->addr, c->refused, sizeof c->refused))
         return CURL_SOCKET_BAD;
-    return socket(addr->family, addr->socktype, addr->protocol);
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 static struct curl_slist *build_headers(const json_t *action, const ActionContext *ctx)

@@ -230,6 +230,16 @@ class HostileApiTest(DtsCase):
             for s in socks:
                 s.close()
 
+    def test_webhook_headers_cannot_spoof_dts_or_the_framing(self):
+        """Issue 12, item 11."""
+        for name in ("X-Dts-Task-Id", "x-dts-scheduled-at", "X-Dts-Anything", "Idempotency-Key", "Host",
+                     "Content-Length", "Transfer-Encoding", "Connection"):
+            status, body, _ = self.api.post("/api/v1/tasks", {"name": "h", "action": {
+                "type": "http", "url": "https://hooks.example/x", "headers": {name: "v"}}})
+            self.assertEqual(status, 400, (name, body))
+            self.assertEqual(body["field"], f"action.headers.{name}")
+        self.assertEqual(self.api.get("/api/v1/tasks")[1]["items"], [])
+
     def test_cron_expressions_built_to_spin(self):
         exprs = ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 29 2 MON#5", "59 59 23 31 12 SUN#5",
                  "0 0 L-30 2 *", "0 0 1W 2 SAT#5", "* * * 29 2 MON#5", "0 0 0 ? 2 L",
