@@ -38,6 +38,9 @@ static const char *cors_origin;
 
 typedef void (*ApiHandler)(Req *r);
 
+#define API_PAGE_BYTES (4u << 20) /* a list page stops growing past this much JSON */
+#define API_LIST_CHUNK 8          /* tasks read from the store at a time, at most */
+
 static void problem(Req *r, int status, const char *title, const char *field, const char *detail)
 {
     json_t *p = json_pack("{s:s,s:s,s:i,s:s}", "type", "about:blank", "title", title, "status",
@@ -302,6 +305,44 @@ static long query_int(Req *r, const char *name, long def, long lo, long hi)
     return n;
 }
 
+/* Lists Q's page in chunks and stops early once the page holds
+ * API_PAGE_BYTES of JSON, so one request of big tasks cannot take the api's
+ * memory (a shorter page with a next_cursor is still a page). */
+static int list_within_budget(Store *st, const TaskQuery *q, json_t **items, char next[TASK_ID_MAX + 1])
+{
+    TaskQuery chunk = *q;
+    char cursor[TASK_ID_MAX + 1];
+    size_t bytes = 0;
+    int rv = STORE_OK;
+    *items = json_array();
+    next[0] = '\0';
+    while ((int)json_array_size(*items) < q->limit && bytes < API_PAGE_BYTES) {
+        json_t *part;
+        size_t have = json_array_size(*items), room = API_LIST_CHUNK;
+        if (have > 0) /* no more than the budget's room, at the average size so far */
+            room = (API_PAGE_BYTES - bytes) / (bytes / have) + 1;
+        chunk.limit = q->limit - (int)have;
+        chunk.limit = (size_t)chunk.limit < room ? chunk.limit : (int)(room < API_LIST_CHUNK ? room : API_LIST_CHUNK);
+        if ((rv = store_task_list(st, &chunk, &part, next)) != STORE_OK)
+            break;
+        size_t i, got = json_array_size(part);
+        json_t *item;
+        json_array_foreach(part, i, item)
+            bytes += json_dumpb(item, NULL, 0, JSON_COMPACT) + 1;
+        json_array_extend(*items, part);
+        json_decref(part);
+        if ((int)got < chunk.limit || next[0] == '\0') /* the end, or the store's scan bound */
+            break;
+        snprintf(cursor, sizeof cursor, "%s", next);
+        chunk.cursor = cursor;
+    }
+    if (rv != STORE_OK) {
+        json_decref(*items);
+        *items = NULL;
+    }
+    return rv;
+}
+
 static void tasks_list(Req *r)
 {
     TaskQuery q = {.cursor = http_query(r->http, "cursor"), .state = http_query(r->http, "state"),
@@ -325,7 +366,7 @@ static void tasks_list(Req *r)
     }
     json_t *items;
     char next[TASK_ID_MAX + 1];
-    int rv = store_task_list(r->st, &q, &items, next);
+    int rv = list_within_budget(r->st, &q, &items, next);
     if (rv != STORE_OK) {
         store_problem(r, rv);
         return;

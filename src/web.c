@@ -26,7 +26,7 @@
 #define WEB_QUERY_MAX 4096
 /* The api bounds its pages (a byte budget per list page), so an answer
  * larger than this is a fault, not a page. */
-#define WEB_MAX_RESPONSE (8u << 20)
+#define WEB_MAX_RESPONSE (16u << 20)
 
 /* Content-Security-Policy: everything from this origin, nothing inline but
  * styles that scripts set (uPlot sizes its canvas that way). */

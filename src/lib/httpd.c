@@ -119,15 +119,16 @@ const char *http_query(const HttpRequest *req, const char *name)
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body_len, res->body ? res->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+    /* The body is handed over, not copied: a big page is in memory once. */
+    struct MHD_Response *r = res->body != NULL
+        ? MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE)
+        : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (res->content_type != NULL)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     for (int i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
     enum MHD_Result rv = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
-    free(res->body);
     for (int i = 0; i < res->nheaders; i++) {
         free(res->headers[i][0]);
         free(res->headers[i][1]);

@@ -323,6 +323,107 @@ class HostileApiTest(DtsCase):
         self.assertLess(filt, 5.0)
 
 
+class MemoryAmplificationTest(DtsCase):
+    """Issue 12, item 6: 200 tasks of ~256 KiB; a page of 200 used to take the
+    api from 9 MB to 166 MB (four at once to 553 MB; its k8s limit is 256 Mi)."""
+
+    def test_big_tasks_list_in_bounded_pages(self):
+        api = self.start_api()
+        arg = "a" * 8000
+        spec = json.dumps({"name": "big", "schedule": {"cron": "0 0 1 1 *"},
+                           "action": {"type": "shell", "command": ["true"] + [arg] * 31}}).encode()
+        self.assertGreater(len(spec), 240 * 1024)
+        port = int(self.api.base.rsplit(":", 1)[1])
+
+        def create(n):
+            for _ in range(n):
+                st, out = raw_http(port, request("POST", "/api/v1/tasks", spec, [("Content-Type", "application/json")]))
+                self.assertEqual(st, 201, out[:200])
+        threads = [threading.Thread(target=create, args=(50,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss0 = rss_kb(api.pid)
+        results = []
+
+        def page():
+            results.append(self.api.get("/api/v1/tasks?limit=200"))
+        threads = [threading.Thread(target=page) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss = rss_kb(api.pid)
+        for st, body, _ in results:
+            self.assertEqual(st, 200)
+            self.assertLess(len(body["items"]), 200, "a page of big tasks was not shortened")
+            self.assertTrue(body["next_cursor"])
+        # Walking the pages still yields every task exactly once.
+        seen, cursor = set(), ""
+        while True:
+            st, body, _ = self.api.get("/api/v1/tasks?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+            self.assertEqual(st, 200)
+            ids = [t["id"] for t in body["items"]]
+            self.assertFalse(seen & set(ids))
+            seen |= set(ids)
+            cursor = body.get("next_cursor")
+            if not cursor:
+                break
+        self.assertEqual(len(seen), 200)
+        print(f"  4 parallel GET ?limit=200 of 250 KiB tasks: api RSS {rss0} -> {rss} kB, "
+              f"{len(results[0][1]['items'])} items a page")
+        if not os.environ.get("DTS_SANITIZED"):
+            self.assertLess(rss - rss0, 64 * 1024, "listing big tasks grew the api by more than 64 MB")
+
+
+class ProxyCapTest(DtsCase):
+    """Issue 12, item 6: the web proxy holds at most 16 MiB of an answer (it
+    used to buffer 64 MiB per request); a larger one is a 502."""
+
+    def test_an_oversized_upstream_answer_is_502_and_memory_stays_bounded(self):
+        import http.server
+
+        class Huge(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                size = 40 << 20 if self.path.startswith("/api/") else 2
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                try:
+                    for _ in range(size // (1 << 20)):
+                        self.wfile.write(b" " * (1 << 20))
+                    if size < (1 << 20):
+                        self.wfile.write(b"{}")
+                except OSError:
+                    pass
+
+            def log_message(self, *args):
+                pass
+        up = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+        threading.Thread(target=up.serve_forever, daemon=True).start()
+        self.addCleanup(up.shutdown)
+        port = free_port()
+        web = Proc(self.tmp, "web", ["web", "--listen", f"127.0.0.1:{port}", "--api",
+                                     f"http://127.0.0.1:{up.server_address[1]}"])
+        self.procs.append(web)
+        h = Http(f"http://127.0.0.1:{port}")
+        wait_for(lambda: api_up(h), what="web /readyz")
+        rss0 = rss_kb(web.pid)
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(h.get("/api/v1/tasks")[0])) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss = rss_kb(web.pid)
+        print(f"  4 parallel 40 MiB upstream answers: web RSS {rss0} -> {rss} kB")
+        self.assertEqual(results, [502] * 4)
+        if not os.environ.get("DTS_SANITIZED"):
+            self.assertLess(rss - rss0, 4 * 16 * 1024 + 16 * 1024)
+
+
 class HostileOutputTest(DtsCase):
     def test_action_output_with_bad_utf8_and_nuls_is_shown_sanitized(self):
         self.start_api()
