@@ -30,10 +30,11 @@ typedef struct Req {
     int64_t now;
     unsigned scopes;     /* the caller's token scopes (all when no tokens are configured) */
     const char *caller;  /* the token's name, or "anonymous" */
+    char token_name[72];
 } Req;
 
-/* Set once at start-up, read-only afterwards. */
-static TokenSet *tokens;
+/* Set once at start-up (the token set inside is swapped on SIGHUP). */
+static AuthLive *tokens;
 static const char *cors_origin;
 
 typedef void (*ApiHandler)(Req *r);
@@ -123,6 +124,14 @@ static TaskSpec *parse_body(Req *r, json_t *json)
     return spec;
 }
 
+/* Secrets (env values, webhook headers) are shown only to callers who may
+ * change the task anyway: write or admin. */
+static void redact_for(const Req *r, json_t *task)
+{
+    if (!(r->scopes & (AUTH_WRITE | AUTH_ADMIN)))
+        task_redact(task);
+}
+
 static void respond_task(Req *r, const char *id, int status)
 {
     json_t *task;
@@ -134,6 +143,7 @@ static void respond_task(Req *r, const char *id, int status)
     char etag[32];
     snprintf(etag, sizeof etag, "\"%lld\"", (long long)json_integer_value(json_object_get(task, "version")));
     http_add_header(r->res, "ETag", etag);
+    redact_for(r, task);
     reply_json(r, status, task);
 }
 
@@ -182,7 +192,7 @@ static int64_t if_match(Req *r)
 static int strip_read_only(Req *r, json_t *body)
 {
     static const char *const ro[] = {"state", "version", "created_at", "updated_at",
-                                     "next_run_at", "last_run", "runs", NULL};
+                                     "next_run_at", "last_run", "runs", "redacted", NULL};
     json_t *id = json_object_get(body, "id");
     if (id != NULL && (!json_is_string(id) || strcmp(json_string_value(id), task_id(r)) != 0)) {
         problem(r, 400, "Bad Request", "id", "does not match the task in the URL");
@@ -371,6 +381,10 @@ static void tasks_list(Req *r)
         store_problem(r, rv);
         return;
     }
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+        redact_for(r, item);
     reply_json(r, 200, json_pack("{s:o,s:s?}", "items", items, "next_cursor", next[0] ? next : NULL));
 }
 
@@ -529,9 +543,12 @@ static int authenticate(Req *r)
     r->caller = "anonymous";
     if (tokens == NULL)
         return 1;
-    r->scopes = auth_check(tokens, http_header(r->http, "Authorization"), &r->caller);
-    if (r->scopes != 0)
+    r->scopes = auth_live_check(tokens, http_header(r->http, "Authorization"), r->token_name,
+                                sizeof r->token_name);
+    if (r->scopes != 0) {
+        r->caller = r->token_name;
         return 1;
+    }
     http_add_header(r->res, "WWW-Authenticate", "Bearer realm=\"dts\"");
     problem(r, 401, "Unauthorized", NULL, "send a valid API token as Authorization: Bearer TOKEN");
     return 0;
@@ -599,6 +616,22 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
     record(route, res->status, started);
 }
 
+/* SIGHUP: reads the tokens file again (revoking a token needs no restart). */
+static void tokens_reload(const char *listen)
+{
+    char err[160];
+    service_reload = 0;
+    if (tokens == NULL) {
+        log_warn("SIGHUP: no tokens file to reload", NULL);
+        return;
+    }
+    int n = auth_live_reload(tokens, !http_is_loopback(listen), err, sizeof err);
+    if (n < 0)
+        log_error("tokens not reloaded; the previous ones stay", "{s:s}", "error", err);
+    else
+        log_info("tokens reloaded", "{s:i}", "tokens", n);
+}
+
 int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
@@ -617,8 +650,10 @@ int api_main(int argc, char **argv)
     if (rv != 0)
         return rv - 1;
     char err[160];
-    if ((rv = service_tokens("api", tokens_file, listen, &tokens)) != 0)
+    TokenSet *set;
+    if ((rv = service_tokens("api", tokens_file, listen, &set)) != 0)
         return rv;
+    tokens = set ? auth_live_new(set, tokens_file[0] ? tokens_file : getenv("DTS_TOKENS_FILE")) : NULL;
     cors_origin = cors[0] ? cors : NULL;
     ReqGuard *guard;
     if ((rv = service_guard("api", hosts, cors_origin, &guard)) != 0)
@@ -636,12 +671,15 @@ int api_main(int argc, char **argv)
         return 1;
     }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
-    while (!service_stopping)
+    while (!service_stopping) {
         clock_sleep_ms(100);
+        if (service_reload)
+            tokens_reload(listen);
+    }
     log_info("api stopping", NULL);
     httpd_stop(srv);
     reqguard_free(guard);
     service_store_release();
-    auth_free(tokens);
+    auth_live_free(tokens);
     return 0;
 }

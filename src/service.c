@@ -15,6 +15,7 @@
 #include "metrics.h"
 
 volatile sig_atomic_t service_stopping;
+volatile sig_atomic_t service_reload;
 static ServiceConfig *service_cfg;
 static service_ready_cb ready_cb = NULL;
 /* Each thread's store, freed by the key's destructor when the thread ends
@@ -37,12 +38,19 @@ static void stop_cb(int sig)
     service_stopping = 1;
 }
 
+static void reload_cb(int sig)
+{
+    service_reload = 1;
+}
+
 static void signals_install(void)
 {
-    struct sigaction sa = {.sa_handler = stop_cb};
+    struct sigaction sa = {.sa_handler = stop_cb}, hup = {.sa_handler = reload_cb};
     sigemptyset(&sa.sa_mask);
+    sigemptyset(&hup.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 

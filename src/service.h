@@ -32,6 +32,9 @@ typedef struct ServiceConfig {
 
 /* Set by SIGINT and SIGTERM. */
 extern volatile sig_atomic_t service_stopping;
+/* Set by SIGHUP (reload what can be reloaded: the tokens file); the role
+ * clears it. */
+extern volatile sig_atomic_t service_reload;
 
 /* Parses options for ROLE, sets up logging, allocation and signals. Returns 0
  * to go on, or an exit code + 1 (1 after --help, 3 after a bad option,

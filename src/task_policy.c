@@ -278,3 +278,15 @@ int64_t task_retry_delay_ms(const RetryPolicy *p, int attempt, double rnd)
         d *= 0.75 + 0.5 * rnd;
     return (int64_t)(d * 1000);
 }
+
+void task_redact(json_t *task)
+{
+    static const char *const secret_maps[] = {"env", "headers", NULL};
+    json_t *action = json_object_get(task, "action");
+    const char *key;
+    json_t *v;
+    for (const char *const *m = secret_maps; *m; m++)
+        json_object_foreach(json_object_get(action, *m), key, v)
+            json_string_set(v, TASK_REDACTED);
+    json_object_set_new(task, "redacted", json_true());
+}

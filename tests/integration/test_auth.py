@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import unittest
 import urllib.request
@@ -87,6 +88,58 @@ class AuthTest(DtsCase):
         for token in self.tokens.values():
             self.assertNotIn(token, logs)
             self.assertNotIn(token[4:], logs)
+
+    def test_read_scope_never_sees_secrets(self):
+        """Issue 12, item 8: webhook header values and env values are redacted
+        for read-only tokens; write and admin see them (they may change them)."""
+        hook = {"name": "hook", "action": {"type": "http", "url": "https://hooks.example/x",
+                                           "headers": {"Authorization": "Bearer hook-secret-1"}}}
+        sh = {"name": "sh", "action": {"type": "shell", "command": ["true"], "env": {"API_KEY": "env-secret-2"}}}
+        ids = []
+        for spec, who in ((hook, "writer"), (sh, "sheller")):
+            st, body, _ = self.api.post("/api/v1/tasks", spec, headers=self.as_(who))
+            self.assertEqual(st, 201, body)
+            self.assertNotIn("redacted", body)
+            ids.append(body["id"])
+        views = [self.api.get(f"/api/v1/tasks/{i}", headers=self.as_("reader"))[1] for i in ids]
+        views += self.api.get("/api/v1/tasks", headers=self.as_("reader"))[1]["items"]
+        for v in views:
+            text = json.dumps(v)
+            self.assertNotIn("hook-secret-1", text)
+            self.assertNotIn("env-secret-2", text)
+            self.assertIs(v["redacted"], True)
+            for m in ("env", "headers"):
+                for value in v["action"].get(m, {}).values():
+                    self.assertEqual(value, "***")
+        self.assertEqual(views[0]["action"]["headers"], {"Authorization": "***"})
+        self.assertEqual(views[1]["action"]["env"], {"API_KEY": "***"})
+        full = self.api.get(f"/api/v1/tasks/{ids[0]}", headers=self.as_("writer"))[1]
+        self.assertEqual(full["action"]["headers"]["Authorization"], "Bearer hook-secret-1")
+        self.assertNotIn("redacted", full)
+        # A writer may send back what it read (redacted included) unchanged.
+        full["name"] = "hook2"
+        st, body, _ = self.api.request("PUT", f"/api/v1/tasks/{ids[0]}", full, headers=self.as_("writer"))
+        self.assertEqual(st, 200, body)
+
+    def test_lower_case_bearer_and_sighup_reload(self):
+        """Issue 12, item 12: `bearer` in any case works; a token removed from
+        the file stops working on SIGHUP, without a restart."""
+        st, body, _ = self.api.get("/api/v1/tasks", headers={"Authorization": f"bearer {self.tokens['reader']}"})
+        self.assertEqual(st, 200, body)
+        with open(self.tokens_file) as f:
+            lines = [l for l in f if not l.startswith("reader ")]
+        with open(self.tokens_file, "w") as f:
+            f.writelines(lines)
+        self.api_proc.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: self.api.get("/api/v1/tasks", headers=self.as_("reader"))[0] == 401,
+                 what="the revoked token to be refused")
+        self.assertEqual(self.api.get("/api/v1/tasks", headers=self.as_("writer"))[0], 200)
+        with open(self.tokens_file, "w") as f:
+            f.write("garbage\n")
+        self.api_proc.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "tokens not reloaded" in self.api_proc.logs(), what="the bad file to be logged")
+        self.assertEqual(self.api.get("/api/v1/tasks", headers=self.as_("writer"))[0], 200)
+        self.assertIsNone(self.api_proc.proc.poll())
 
     def test_cors_only_for_the_configured_origin(self):
         h = dict(self.as_("reader"), Origin="https://ui.example")
