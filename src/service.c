@@ -54,6 +54,34 @@ static void signals_install(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* --redis-password-file: reads the password and puts it into the URL, so it
+ * is on no command line and in no environment. Returns 0, or -1 after
+ * printing one line. */
+static int password_from_file(const char *role, ServiceConfig *cfg)
+{
+    static char url[1024];
+    char pw[512];
+    const char *path = cfg->redis_password_file;
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(pw, 1, sizeof pw - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    pw[n] = '\0';
+    pw[strcspn(pw, "\r\n")] = '\0';
+    const char *rest = strncmp(cfg->redis, "redis://", 8) == 0 ? cfg->redis + 8 : NULL;
+    if (f == NULL || pw[0] == '\0' || rest == NULL || strchr(rest, '@') != NULL ||
+        (size_t)snprintf(url, sizeof url, "redis://:%s@%s", pw, rest) >= sizeof url) {
+        fprintf(stderr, "dts %s: --redis-password-file: %s\n", role,
+                f == NULL ? "cannot read the file" : pw[0] == '\0' ? "the file is empty"
+                : "needs a redis:// URL without a password in it");
+        return -1;
+    }
+    cfg->redis = url;
+    return 0;
+}
+
 int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
                  ServiceConfig *cfg)
 {
@@ -73,6 +101,8 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
         fprintf(stderr, "dts %s: --log-level must be debug, info, warn or error\n", role);
         return 3;
     }
+    if (password_from_file(role, cfg) != 0)
+        return 3;
     log_init(role, (LogLevel)level);
     service_cfg = cfg;
     signals_install();

@@ -15,11 +15,13 @@ typedef struct ServiceConfig {
     long shards;
     const char *log_level;
     long runs_kept;
+    const char *redis_password_file;
 } ServiceConfig;
 
 /* The options every role takes, to splice into a role's option table. */
 #define SERVICE_OPTIONS(c)                                                                          \
     {"redis", OPT_STR, &(c).redis, "redis://127.0.0.1:6379", 0, 0, "Redis URL (redis://[[user]:pass@]host:port[/db] or unix:///path)"}, \
+    {"redis-password-file", OPT_STR, &(c).redis_password_file, "", 0, 0, "file holding the Redis password (kept out of the URL, the environment and ps)"}, \
     {"prefix", OPT_STR, &(c).prefix, "dts", 0, 0, "key prefix in Redis"},                          \
     {"shards", OPT_INT, &(c).shards, "16", 1, STORE_SHARDS_MAX, "shard count; must agree with Redis"}, \
     {"runs-kept", OPT_INT, &(c).runs_kept, "100", 1, 10000, "run history kept per task"},            \
