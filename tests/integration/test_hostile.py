@@ -230,6 +230,25 @@ class HostileApiTest(DtsCase):
             for s in socks:
                 s.close()
 
+    def test_stats_flood_costs_redis_one_computation_a_second(self):
+        """Issue 12, item 12: /api/v1/stats reads thousands of entries per shard."""
+        def commands():
+            info = self.redis.cmd("INFO", "stats")
+            return int(next(l for l in info.splitlines() if l.startswith("total_commands_processed:")).split(":")[1])
+        c0 = commands()
+        self.assertEqual(self.api.get("/api/v1/stats?scan=10000")[0], 200)
+        one = commands() - c0 - 1
+        c1, t0 = commands(), time.monotonic()
+        threads = [threading.Thread(target=lambda: self.api.get("/api/v1/stats?scan=10000")) for _ in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.monotonic() - t0
+        flood = commands() - c1 - 1
+        print(f"  one stats answer: {one} Redis commands; 40 at once: {flood} in {seconds:.2f} s")
+        self.assertLessEqual(flood, one * (int(seconds) + 2))
+
     def test_webhook_headers_cannot_spoof_dts_or_the_framing(self):
         """Issue 12, item 11."""
         for name in ("X-Dts-Task-Id", "x-dts-scheduled-at", "X-Dts-Anything", "Idempotency-Key", "Host",
