@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "quota.h"
 #include "router.h"
 #include "service.h"
 #include "task.h"
@@ -36,6 +37,8 @@ typedef struct Req {
 /* Set once at start-up (the token set inside is swapped on SIGHUP). */
 static AuthLive *tokens;
 static const char *cors_origin;
+static long max_tasks, max_ready;
+static Quota *trigger_quota;
 
 typedef void (*ApiHandler)(Req *r);
 
@@ -147,6 +150,33 @@ static void respond_task(Req *r, const char *id, int status)
     reply_json(r, status, task);
 }
 
+/* Answers 429 with Retry-After (seconds, at least 1). */
+static void too_many(Req *r, int64_t retry_ms, const char *detail)
+{
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)(retry_ms + 999) / 1000);
+    http_add_header(r->res, "Retry-After", after);
+    problem(r, 429, "Too Many Requests", NULL, detail);
+}
+
+/* 1 if the quotas let a new task in (a "now" task also needs room in its
+ * shard's ready stream); 0 after answering. */
+static int quota_allows_create(Req *r, const char *id, int now_task)
+{
+    long long count = 0, len = 0, pending = 0;
+    int shard = store_shard_of(id, store_shards(r->st));
+    if (max_tasks > 0 && store_task_count(r->st, &count) == STORE_OK && count >= max_tasks) {
+        too_many(r, 60000, "the store holds the most tasks it may (the api's --max-tasks); delete some first");
+        return 0;
+    }
+    if (now_task && max_ready > 0 && store_ready_depth(r->st, &shard, 1, &len, &pending) == STORE_OK &&
+        len >= max_ready) {
+        too_many(r, 5000, "too many occurrences are waiting to run (the api's --max-ready); retry later");
+        return 0;
+    }
+    return 1;
+}
+
 static void tasks_create(Req *r)
 {
     if (!body_acceptable(r))
@@ -156,6 +186,10 @@ static void tasks_create(Req *r)
         return;
     char id[25], location[64];
     task_new_id(r->now, id);
+    if (!quota_allows_create(r, id, spec->kind == SCHEDULE_NOW)) {
+        task_spec_free(spec);
+        return;
+    }
     int64_t due = task_first_due(spec, r->now, r->now);
     int rv = store_task_create(r->st, id, spec, r->now, due, spec->kind == SCHEDULE_NOW);
     task_spec_free(spec);
@@ -286,6 +320,17 @@ static void tasks_resume(Req *r)
 
 static void tasks_trigger(Req *r)
 {
+    long long len = 0, pending = 0;
+    int shard = store_shard_of(task_id(r), store_shards(r->st));
+    int64_t wait = quota_take(trigger_quota, r->caller, clock_mono_ms());
+    if (wait > 0) {
+        too_many(r, wait, "this caller triggers faster than the api's --trigger-rate allows");
+        return;
+    }
+    if (max_ready > 0 && store_ready_depth(r->st, &shard, 1, &len, &pending) == STORE_OK && len >= max_ready) {
+        too_many(r, 5000, "too many occurrences are waiting to run (the api's --max-ready); retry later");
+        return;
+    }
     int rv = store_task_trigger(r->st, task_id(r), r->now);
     if (rv != STORE_OK) {
         store_problem(r, rv);
@@ -636,13 +681,16 @@ int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
     static const char *listen, *tokens_file, *cors, *hosts;
-    static long threads, per_ip;
+    static long threads, per_ip, trigger_rate;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
         {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
         {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
         HTTP_GUARD_OPTIONS(hosts, per_ip),
+        {"max-tasks", OPT_INT, &max_tasks, "100000", 0, 1000000000, "tasks the store may hold; more are refused with 429 (0: no limit)"},
+        {"max-ready", OPT_INT, &max_ready, "100000", 0, 1000000000, "occurrences waiting in one shard's ready stream before triggers get 429 (0: no limit)"},
+        {"trigger-rate", OPT_INT, &trigger_rate, "10", 0, 100000, "manual triggers a second per token (bursts of 2 s' worth) before 429 (0: no limit)"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -655,6 +703,7 @@ int api_main(int argc, char **argv)
         return rv;
     tokens = set ? auth_live_new(set, tokens_file[0] ? tokens_file : getenv("DTS_TOKENS_FILE")) : NULL;
     cors_origin = cors[0] ? cors : NULL;
+    trigger_quota = quota_new((double)trigger_rate, 2.0 * (double)trigger_rate);
     ReqGuard *guard;
     if ((rv = service_guard("api", hosts, cors_origin, &guard)) != 0)
         return rv;
@@ -681,5 +730,6 @@ int api_main(int argc, char **argv)
     reqguard_free(guard);
     service_store_release();
     auth_live_free(tokens);
+    quota_free(trigger_quota);
     return 0;
 }

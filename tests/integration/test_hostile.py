@@ -443,6 +443,45 @@ class ProxyCapTest(DtsCase):
             self.assertLess(rss - rss0, 4 * 16 * 1024 + 16 * 1024)
 
 
+class QuotaTest(DtsCase):
+    """Issue 12, item 12: documented quotas answer 429 with Retry-After."""
+
+    NOW = {"name": "q", "action": {"type": "noop"}}
+    LATER = {"name": "q", "schedule": {"cron": "0 0 1 1 *"}, "action": {"type": "noop"}}
+
+    def api_with(self, *args):
+        port = free_port()
+        self.start("api", "--listen", f"127.0.0.1:{port}", *args)
+        api = Http(f"http://127.0.0.1:{port}")
+        wait_for(lambda: api_up(api), what="api")
+        return api
+
+    def assert_429(self, answer, words):
+        st, body, headers = answer
+        self.assertEqual(st, 429, body)
+        self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+        self.assertIn(words, body["detail"])
+
+    def test_max_tasks_trigger_rate_and_ready_length(self):
+        api = self.api_with("--max-tasks", "3", "--trigger-rate", "1", "--max-ready", "0")
+        ids = [api.post("/api/v1/tasks", self.LATER)[1]["id"] for _ in range(3)]
+        self.assert_429(api.post("/api/v1/tasks", self.LATER), "--max-tasks")
+        self.assertEqual(len(api.get("/api/v1/tasks")[1]["items"]), 3, "a refused task was stored")
+        self.assertEqual(api.post(f"/api/v1/tasks/{ids[0]}/trigger")[0], 202)
+        self.assertEqual(api.post(f"/api/v1/tasks/{ids[0]}/trigger")[0], 202)
+        self.assert_429(api.post(f"/api/v1/tasks/{ids[1]}/trigger"), "--trigger-rate")
+        wait_for(lambda: api.post(f"/api/v1/tasks/{ids[1]}/trigger")[0] == 202, timeout=5,
+                 what="the trigger rate to refill")
+        # No executor runs: the ready streams only grow.
+        ready = self.api_with("--max-ready", "1", "--trigger-rate", "0")
+        task = ready.post("/api/v1/tasks", self.LATER)[1]
+        accepted = 0
+        while accepted < 10 and ready.post(f"/api/v1/tasks/{task['id']}/trigger")[0] == 202:
+            accepted += 1
+        self.assertEqual(accepted, 1)
+        self.assert_429(ready.post(f"/api/v1/tasks/{task['id']}/trigger"), "--max-ready")
+
+
 class HostileOutputTest(DtsCase):
     def test_action_output_with_bad_utf8_and_nuls_is_shown_sanitized(self):
         self.start_api()
