@@ -84,6 +84,26 @@ class EnvTest(SandboxCase):
         self.assertNotIn("ran", bad["output"])
 
 
+class EscapeTest(SandboxCase):
+    def test_a_grandchild_that_calls_setsid_dies_with_its_run(self):
+        """Issue 12, item 12: setsid leaves the run's process group, which the
+        timeout kills; it must not outlive the run either way."""
+        self.start("executor")
+        t = self.create({"name": "escape", "timeout_s": 2, "action": {"type": "shell", "command": [
+            "sh", "-c", "setsid sleep 300 & echo $!; sleep 600"]}})
+        timed_out = self.finished_run(t)
+        t2 = self.create({"name": "escape-exit", "action": {"type": "shell", "command": [
+            "sh", "-c", "setsid sh -c 'sleep 301' & echo $!; sleep 0.3"]}})
+        exited = self.finished_run(t2)
+        self.assertEqual(timed_out["status"], "timed_out", timed_out)
+        self.assertEqual(exited["status"], "succeeded", exited)
+        for run in (timed_out, exited):
+            pid = int(run["output"].split()[0])
+            wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
+                     open(f"/proc/{pid}/stat").read().split(") ")[1].startswith("Z"),
+                     timeout=10, what=f"the setsid grandchild {pid} to die")
+
+
 class LimitsTest(SandboxCase):
     def test_resource_limits_are_on_by_default(self):
         self.start("executor")
