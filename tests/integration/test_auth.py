@@ -45,6 +45,12 @@ class AuthTest(DtsCase):
     def as_(self, who):
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
+    def test_probes_need_no_token(self):
+        for path in ("/healthz", "/readyz", "/metrics"):
+            req = urllib.request.Request(self.api.base + path)
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.status, 200, path)
+
     def test_no_or_unknown_token_is_401(self):
         status, body, headers = self.api.get("/api/v1/tasks")
         self.assertEqual((status, body["status"]), (401, 401))
