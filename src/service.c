@@ -245,7 +245,7 @@ int service_guard(const char *role, const char *hosts, const char *cors, ReqGuar
     char err[160];
     if ((*guard = reqguard_new(hosts, cors, err, sizeof err)) == NULL) {
         fprintf(stderr, "dts %s: --allowed-hosts: %s\n", role, err);
-        return 3;
+        return 2;
     }
     return 0;
 }

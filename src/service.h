@@ -79,7 +79,7 @@ int service_tokens(const char *role, const char *path, const char *listen, struc
 
 /* Builds the request guard of ROLE from --allowed-hosts HOSTS and the CORS
  * origin CORS (NULL for none). Returns 0 with *guard (the caller frees with
- * reqguard_free), or 3 after printing one line. */
+ * reqguard_free), or exit code 2 (a bad option) after printing one line. */
 int service_guard(const char *role, const char *hosts, const char *cors, ReqGuard **guard);
 
 /* A process id for leases and consumer names: "host-pid-random". */

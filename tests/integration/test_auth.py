@@ -239,7 +239,7 @@ class CrossSiteTest(DtsCase):
     def test_bad_allowed_hosts_is_one_line_and_non_zero(self):
         r = subprocess.run([DTS, "api", "--redis", self.redis.url, "--allowed-hosts", "a.example,bad/name"],
                            capture_output=True, text=True)
-        self.assertEqual(r.returncode, 3)
+        self.assertEqual(r.returncode, 2)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("bad/name", r.stderr)
 
@@ -292,6 +292,23 @@ class ListenTest(DtsCase):
         api = Http(f"http://[::1]:{port}")
         wait_for(lambda: api_up(api, "/healthz") or p.proc.poll() is not None, what="api on [0:0:0:0:0:0:0:1]")
         self.assertIsNone(p.proc.poll(), p.logs())
+
+    def test_redis_password_file(self):
+        """The Redis password from a file, kept out of argv and the environment."""
+        self.redis.cmd("CONFIG", "SET", "requirepass", "pw-from-file")
+        self.addCleanup(lambda: self.redis.cmd("AUTH", "pw-from-file"))
+        path = os.path.join(self.tmp, "redis.pass")
+        with open(path, "w") as f:
+            f.write("pw-from-file\n")
+        port = free_port()
+        self.start("api", "--listen", f"127.0.0.1:{port}", "--redis-password-file", path, name="pw")
+        wait_for(lambda: api_up(Http(f"http://127.0.0.1:{port}")), what="api with a password file")
+        for bad, why in ((os.path.join(self.tmp, "missing"), "cannot read"), (os.devnull, "empty")):
+            r = subprocess.run([DTS, "api", "--redis", self.redis.url, "--redis-password-file", bad],
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(why, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
     def test_bad_tokens_file_is_one_line_and_non_zero(self):
         path = os.path.join(self.tmp, "tokens")
