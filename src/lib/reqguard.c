@@ -145,7 +145,8 @@ int reqguard_check(const ReqGuard *g, const GuardRequest *req, char *why, size_t
 {
     int browser = req->origin != NULL || req->fetch_site != NULL || req->fetch_mode != NULL;
     const char *cors = g ? g->cors_origin : NULL;
-    if (!reqguard_host_ok(g, req->host))
+    /* No Host at all (HTTP/1.0 health checkers) is never a browser's request. */
+    if (req->host == NULL ? browser : !reqguard_host_ok(g, req->host))
         snprintf(why, whylen, "Host is not a name this server answers to (add it to --allowed-hosts)");
     else if (req->origin != NULL && !same_origin(req->origin, req->host) &&
              (cors == NULL || strcmp(req->origin, cors) != 0))

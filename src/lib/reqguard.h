@@ -32,7 +32,9 @@ void reqguard_free(ReqGuard *g);
 int reqguard_host_ok(const ReqGuard *g, const char *host);
 
 /* Judges REQ. Returns 0 to serve it, or -1 with WHY (one sentence naming the
- * header) filled. Pure: G may be NULL (no extra hosts, no CORS origin). */
+ * header) filled. A request without Host is served unless it comes from a
+ * browser (which always sends one). Pure: G may be NULL (no extra hosts, no
+ * CORS origin). */
 int reqguard_check(const ReqGuard *g, const GuardRequest *req, char *why, size_t whylen);
 
 #endif

@@ -50,6 +50,8 @@ Test(reqguard, curl_from_a_shell_passes_browsers_from_elsewhere_do_not)
     cr_expect_eq(judge(NULL, (GuardRequest){.host = "127.0.0.1:8321", .fetch_site = "cross-site"}), -1);
     cr_expect_eq(judge(NULL, (GuardRequest){.method = "GET", .host = "127.0.0.1:8321", .fetch_site = "cross-site"}), -1);
     cr_expect_eq(judge(NULL, (GuardRequest){.host = "evil.example:8321"}), -1);
+    cr_expect_eq(judge(NULL, (GuardRequest){.method = "GET"}), 0, "an HTTP/1.0 health check has no Host");
+    cr_expect_eq(judge(NULL, (GuardRequest){.origin = "http://127.0.0.1:8321"}), -1);
 }
 
 Test(reqguard, same_origin_ui_and_the_cors_origin_pass_with_json_only)
