@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "plan.h"
 #include "quota.h"
 #include "router.h"
 #include "service.h"
@@ -238,6 +239,42 @@ static int strip_read_only(Req *r, json_t *body)
     return 0;
 }
 
+/* 1 if the specs schedule the same occurrences (what an edit must not move). */
+static int same_schedule(json_t *a, json_t *b)
+{
+    static const char *const fields[] = {"schedule", "start_at", "end_at", NULL};
+    for (const char *const *f = fields; *f; f++)
+        if (!json_equal(json_object_get(a, *f), json_object_get(b, *f)) &&
+            !(json_object_get(a, *f) == NULL && json_object_get(b, *f) == NULL))
+            return 0;
+    return 1;
+}
+
+/* Plans a PUT of SPEC over the stored task: keep its schedule, or settle what
+ * the old schedule owes now (its misfire policy) and start the new one. */
+static void plan_edit(Req *r, const TaskStored *old, const TaskSpec *spec, TaskReplace *rep, int64_t *settle)
+{
+    rep->keep_schedule = same_schedule(old->spec, spec->json);
+    rep->expected_pending = old->pending_ms;
+    rep->immediate = !rep->keep_schedule && spec->kind == SCHEDULE_NOW;
+    rep->due_ms = rep->keep_schedule ? -1 : task_first_due(spec, r->now, old->created_ms);
+    TaskError err;
+    TaskSpec *was = rep->keep_schedule || strcmp(old->state, "paused") == 0
+                        ? NULL
+                        : task_spec_from_json(json_incref(old->spec), &err);
+    if (was == NULL)
+        return;
+    PlanInput in = {.expr = was->kind == SCHEDULE_CRON ? was->expr : NULL, .tz = was->tz,
+                    .anchor_ms = old->created_ms, .due_ms = old->pending_ms, .now_ms = r->now,
+                    .threshold_ms = was->misfire_threshold_ms >= 0 ? was->misfire_threshold_ms
+                                                                   : PLAN_DEFAULT_THRESHOLD_MS,
+                    .misfire = was->misfire, .end_at_ms = was->end_at_ms, .max_runs = was->max_runs,
+                    .dispatched = old->dispatched};
+    rep->settle = settle;
+    rep->nsettle = plan_settle(&in, settle, TASK_MISFIRE_RUN_ALL_CAP, &rep->skipped, &rep->coalesced);
+    task_spec_free(was);
+}
+
 static void tasks_replace(Req *r)
 {
     int64_t expected = if_match(r), version;
@@ -256,11 +293,21 @@ static void tasks_replace(Req *r)
     TaskSpec *spec = body ? parse_body(r, body) : parse_body(r, NULL);
     if (spec == NULL)
         return;
-    int64_t due = task_first_due(spec, r->now, r->now);
-    int rv = store_task_replace(r->st, task_id(r), spec, expected, r->now, due,
-                                spec->kind == SCHEDULE_NOW, &version);
+    int rv = STORE_ERETRY;
+    for (int tries = 0; tries < 5 && rv == STORE_ERETRY; tries++) {
+        TaskStored old;
+        int64_t settle[TASK_MISFIRE_RUN_ALL_CAP];
+        if ((rv = store_task_stored(r->st, task_id(r), &old)) != STORE_OK)
+            break;
+        TaskReplace rep = {.expected_version = expected};
+        plan_edit(r, &old, spec, &rep, settle);
+        json_decref(old.spec);
+        rv = store_task_replace(r->st, task_id(r), spec, &rep, r->now, &version);
+    }
     task_spec_free(spec);
-    if (rv != STORE_OK)
+    if (rv == STORE_ERETRY)
+        problem(r, 503, "Service Unavailable", NULL, "the task kept being dispatched while it was edited; retry");
+    else if (rv != STORE_OK)
         store_problem(r, rv);
     else
         respond_task(r, task_id(r), 200);
@@ -278,27 +325,22 @@ static void tasks_delete(Req *r)
 }
 
 /* Pause or resume: read, compute the due time, compare-and-set; retried when a
- * concurrent change moved the version. */
+ * concurrent change moved the version. Pausing keeps the pending occurrence
+ * (held) and resuming restores it, so the misfire policy decides what fell
+ * due meanwhile; the due time computed here serves only a task that had none. */
 static void set_state(Req *r, const char *state)
 {
     int rv = STORE_ESTALE;
     for (int tries = 0; tries < 5 && rv == STORE_ESTALE; tries++) {
-        json_t *task, *stored;
-        rv = store_task_get(r->st, task_id(r), &task, &stored);
-        if (rv != STORE_OK)
+        TaskStored old;
+        if ((rv = store_task_stored(r->st, task_id(r), &old)) != STORE_OK)
             break;
         TaskError err;
-        TaskSpec *spec = task_spec_from_json(json_incref(stored), &err);
-        int64_t version = json_integer_value(json_object_get(task, "version"));
-        int64_t created = 0;
-        clock_parse_rfc3339(json_string_value(json_object_get(task, "created_at")), &created);
-        int64_t due = spec ? task_first_due(spec, r->now, created) : -1;
-        if (spec && spec->kind != SCHEDULE_CRON && json_is_null(json_object_get(task, "next_run_at")))
-            due = -1; /* a one-time task already dispatched stays off the clock */
-        rv = store_task_set_state(r->st, task_id(r), version, state, due, r->now);
+        TaskSpec *spec = task_spec_from_json(json_incref(old.spec), &err);
+        int64_t due = spec && spec->kind == SCHEDULE_CRON ? task_first_due(spec, r->now, old.created_ms) : -1;
+        rv = store_task_set_state(r->st, task_id(r), old.version, state, due, r->now);
         task_spec_free(spec);
-        json_decref(stored);
-        json_decref(task);
+        json_decref(old.spec);
     }
     if (rv == STORE_ESTALE) /* no If-Match was sent: this is a conflict, not a precondition */
         problem(r, 409, "Conflict", NULL, "the task kept changing while its state was being set; retry");
@@ -331,14 +373,15 @@ static void tasks_trigger(Req *r)
         too_many(r, 5000, "too many occurrences are waiting to run (the api's --max-ready); retry later");
         return;
     }
-    int rv = store_task_trigger(r->st, task_id(r), r->now);
+    int64_t sched;
+    int rv = store_task_trigger(r->st, task_id(r), r->now, &sched);
     if (rv != STORE_OK) {
         store_problem(r, rv);
         return;
     }
     char at[CLOCK_RFC3339_LEN], occ[96];
-    clock_format_rfc3339(r->now, at);
-    snprintf(occ, sizeof occ, "%s:%lld", task_id(r), (long long)r->now);
+    clock_format_rfc3339(sched, at);
+    snprintf(occ, sizeof occ, "%s:%lld", task_id(r), (long long)sched);
     reply_json(r, 202, json_pack("{s:s,s:s,s:s}", "task_id", task_id(r), "occurrence_id", occ,
                                  "scheduled_at", at));
 }
@@ -651,7 +694,7 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
 {
     int64_t started = clock_mono_ms();
     RouteMatch m = {.route = NULL};
-    Req r = {.http = http, .res = res, .m = &m, .now = clock_now_ms()};
+    Req r = {.http = http, .res = res, .m = &m, .now = clock_shared_ms()};
     if (service_probe(http, res) || cors(&r))
         return;
     if (authenticate(&r))
@@ -707,7 +750,8 @@ int api_main(int argc, char **argv)
     ReqGuard *guard;
     if ((rv = service_guard("api", hosts, cors_origin, &guard)) != 0)
         return rv;
-    if (service_wait_redis(service_store()) != 0)
+    int64_t redis_now;
+    if (service_wait_redis(service_store()) != 0 || store_time(service_store(), &redis_now) != STORE_OK)
         return 1;
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
@@ -720,8 +764,10 @@ int api_main(int argc, char **argv)
         return 1;
     }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
-    while (!service_stopping) {
-        clock_sleep_ms(100);
+    /* Requests decide on Redis's clock: keep the shared clock in step with it. */
+    for (int64_t synced = clock_mono_ms(); !service_stopping; clock_sleep_ms(100)) {
+        if (clock_mono_ms() - synced >= 1000 && store_time(service_store(), &redis_now) == STORE_OK)
+            synced = clock_mono_ms();
         if (service_reload)
             tokens_reload(listen);
     }

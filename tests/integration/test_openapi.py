@@ -476,6 +476,7 @@ class OpenApiConformance(DtsCase):
         _, task, _ = self.call("POST", f"/api/v1/tasks/{cron}/pause", expect=200)
         self.assertEqual((task["state"], task["next_run_at"]), ("paused", None))
         self.call("POST", f"/api/v1/tasks/{cron}/pause", expect=200)
+        self.call("POST", f"/api/v1/tasks/{cron}/trigger", expect=409)
         _, task, _ = self.call("POST", f"/api/v1/tasks/{cron}/resume", expect=200)
         self.assertEqual(task["state"], "active")
         self.assertIsNotNone(task["next_run_at"])
