@@ -733,7 +733,7 @@ int api_main(int argc, char **argv)
         HTTP_GUARD_OPTIONS(hosts, per_ip),
         {"max-tasks", OPT_INT, &max_tasks, "100000", 0, 1000000000, "tasks the store may hold; more are refused with 429 (0: no limit)"},
         {"max-ready", OPT_INT, &max_ready, "100000", 0, 1000000000, "occurrences waiting in one shard's ready stream before triggers get 429 (0: no limit)"},
-        {"trigger-rate", OPT_INT, &trigger_rate, "10", 0, 100000, "manual triggers a second per token (bursts of 2 s' worth) before 429 (0: no limit)"},
+        {"trigger-rate", OPT_INT, &trigger_rate, "100", 0, 100000, "manual triggers a second per token (bursts of 2 s' worth) before 429 (0: no limit)"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
