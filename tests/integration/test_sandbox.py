@@ -53,6 +53,19 @@ class SameUidTest(SandboxCase):
         self.assertNotIn(f"{self.redis.port}", run["output"])
         self.assertIn("Permission denied", run["output"])
 
+    def test_a_non_root_executor_with_setuid_runs_actions_as_another_user(self):
+        """The separation docs/security.md offers Kubernetes: CAP_SETUID and
+        CAP_SETGID on a non-root executor, and --run-as a distinct user."""
+        daemon = pwd.getpwnam("daemon")
+        args = ["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups",
+                "--inh-caps=+setuid,+setgid", "--ambient-caps=+setuid,+setgid", DTS, "executor", "--redis",
+                self.redis.url, "--shards", str(self.shards), "--run-as", "daemon"]
+        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (p.kill(), p.wait()))
+        run = self.run_shell(["sh", "-c", "id -u; cat /proc/$PPID/environ >/dev/null && echo read; exit 0"])
+        self.assertEqual(run["output"].split()[0], str(daemon.pw_uid), run)
+        self.assertNotIn("read", run["output"].split())
+
     def test_run_as_needs_the_right_to_switch_users(self):
         r = subprocess.run(["setpriv", f"--reuid={NOBODY.pw_uid}", f"--regid={NOBODY.pw_gid}", "--clear-groups",
                             DTS, "executor", "--redis", self.redis.url, "--run-as", "daemon"],
