@@ -281,7 +281,12 @@ class ListenTest(DtsCase):
             webs[name] = Http(f"http://127.0.0.1:{port}")
         wait_for(lambda: api_up(webs["locked"]), what="the web role in front of a locked api")
         self.assertEqual(webs["locked"].get("/api/v1/tasks")[0], 401)
-        wait_for(lambda: webs["open"].get("/readyz")[0] == 503, what="the web role in front of an open api")
+        def refuses_open_api():
+            try:
+                return webs["open"].get("/readyz")[0] == 503
+            except OSError:  # not listening yet
+                return False
+        wait_for(refuses_open_api, what="the web role in front of an open api")
         st, body, _ = webs["open"].get("/api/v1/tasks")
         self.assertEqual(st, 503, body)
         self.assertIn("without credentials", self.procs[-2].logs())
