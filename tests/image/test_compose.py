@@ -145,12 +145,59 @@ class TestImageCompose(unittest.TestCase):
         self.assertEqual(status, 200, body)
         return body["items"]
 
+    def metric(self, port, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[port]}/metrics", timeout=5) as r:
+            for ln in r.read().decode().splitlines():
+                if ln.startswith(name + " "):
+                    return float(ln.split()[1])
+        return 0.0
+
     def ledger_lines(self, name):
         try:
             with open(os.path.join(self.ledger, name)) as f:
                 return [ln.strip() for ln in f if ln.strip()]
         except FileNotFoundError:
             return []
+
+    # 0. The users' compose file, as docker-compose 1.29 reads it.
+    def test_0_the_users_compose_file(self):
+        import yaml
+        text = run("docker-compose", "-p", "dts", "-f", os.path.join(ROOT, "deploy", "compose.yaml"),
+                   "-f", os.path.join(ROOT, "deploy", "compose.ports.yaml"), "config",
+                   env=dict(self.env, DTS_COMPOSE_TOKENS="/dev/null")).stdout
+        cfg = yaml.safe_load(text)
+        services = cfg["services"]
+        self.assertEqual(sorted(services), sorted(["redis"] + ROLES))
+        self.assertEqual(cfg["networks"]["default"]["name"], "dts")
+        listen = {}
+        for name, svc in services.items():
+            self.assertNotIn("network_mode", svc, name)
+            self.assertEqual(svc["restart"], "unless-stopped", name)
+            self.assertIn("healthcheck", svc, name)
+            self.assertTrue(svc.get("mem_limit") and svc.get("cpus") and svc.get("pids_limit"), name)
+            self.assertTrue(svc["read_only"], name)
+            for p in svc.get("ports", []):
+                self.assertTrue(str(p).startswith("127.0.0.1:"), f"{name} publishes {p} beyond loopback")
+            if name != "redis":
+                self.assertEqual(svc["healthcheck"]["test"], ["CMD", "/usr/local/bin/dts", "probe"], name)
+                listen.setdefault(svc["command"][0], set()).add(svc["environment"]["DTS_LISTEN"])
+        published = {n: [str(p).rsplit("/", 1)[0] for p in svc.get("ports", [])] for n, svc in services.items()}
+        self.assertEqual(published["web-1"], ["127.0.0.1:8320:8320"])
+        self.assertEqual(published["web-2"], ["127.0.0.1:8330:8320"])
+        self.assertEqual(published["api-1"], ["127.0.0.1:8321:8321"])
+        # Each role its own port; the replicas of a role share one (own network namespaces).
+        ports = {role: {a.rsplit(":", 1)[1] for a in addrs} for role, addrs in listen.items()}
+        self.assertTrue(all(len(p) == 1 for p in ports.values()), ports)
+        self.assertEqual(len({p for v in ports.values() for p in v}), 4, ports)
+        self.assertEqual(services["redis"]["environment"]["REDISCLI_AUTH"], self.env["DTS_REDIS_PASSWORD"])
+        self.assertIn("--appendonly yes", " ".join(inspect("dts-redis:dev", "{{json .Config.Entrypoint}}")
+                                                  .split()))
+        for name in ROLES:
+            if not name.startswith("web"):
+                self.assertIn(f":{self.env['DTS_REDIS_PASSWORD']}@redis:6379",
+                              services[name]["environment"]["DTS_REDIS"])
+        figure("deploy/compose.yaml: 9 services on network dts, limits, health checks, restart policies; "
+               "published ports on loopback only")
 
     # 1. The image itself.
     def test_1_image_is_non_root_has_no_compiler_and_no_extra_ca(self):
@@ -225,16 +272,19 @@ class TestImageCompose(unittest.TestCase):
 
     # 4. docker kill of a scheduler and an executor.
     def test_4_killing_a_scheduler_and_an_executor_loses_nothing(self):
-        # Every second, an action that takes a second: at any instant some are
-        # in flight on each executor. The ledger is written when one finishes.
+        # Every second, an action that takes three: several are in flight on
+        # each executor at any instant. The ledger is written when one finishes.
         every = self.create({"name": "ledger", "schedule": {"cron": "* * * * * *"}, "action": {
-            "type": "shell", "command": ["sh", "-c", 'sleep 1; echo "$DTS_RUN_ID" >> /ledger/ledger']}})
+            "type": "shell", "command": ["sh", "-c", 'sleep 3; echo "$DTS_RUN_ID" >> /ledger/ledger']}})
         wait_for(lambda: len(self.ledger_lines("ledger")) >= 4, timeout=30, interval=0.2, what="ledger lines")
+        # Kill executor-1 mid-run: while it has two actions running.
+        wait_for(lambda: self.metric("T_EXECUTOR_1", "dts_runs_in_flight") >= 2, timeout=60, interval=0.05,
+                 what="two runs in flight on executor-1")
         docker("kill", self.container("scheduler-1"))
         docker("kill", self.container("executor-1"))
         killed = time.time()
         # The survivors take over (lease TTL 2 s, recovery timeout 3 s).
-        wait_for(lambda: any(int(ln.split(":")[1]) / 1000 > killed + 6 for ln in self.ledger_lines("ledger")),
+        wait_for(lambda: any(int(ln.rsplit(":", 2)[1]) / 1000 > killed + 8 for ln in self.ledger_lines("ledger")),
                  timeout=60, interval=0.2, what="runs scheduled after the takeover")
         status, _, _ = self.api.post(f"/api/v1/tasks/{every}/pause")
         self.assertEqual(status, 200)
@@ -252,14 +302,18 @@ class TestImageCompose(unittest.TestCase):
         lost = [ms for ms in expected if ms not in occ]
         doubled = [ms for ms, a in occ.items() if len(a) != len(set(a))]
         reruns = sum(1 for a in occ.values() if max(a) > 1)
+        recovered = self.metric("T_EXECUTOR_2", "dts_entries_recovered_total")
         runs = self.runs(every)
         failed = sorted(f'{r["status"]} (attempt {r["attempt"]})' for r in runs
                         if r["status"] not in ("succeeded", "running"))
         figure(f"docker kill scheduler-1 + executor-1: {len(expected)} occurrences scheduled, "
                f"{len(lines)} ledger lines, lost {len(lost)}, doubled {len(doubled)}, "
-               f"re-run after the kill (next attempt) {reruns}, runs not succeeded {failed}")
+               f"re-run after the kill (next attempt) {reruns}, entries executor-2 recovered {recovered:.0f}, "
+               f"runs not succeeded {failed}")
         self.assertEqual(lost, [])
         self.assertEqual(doubled, [])
+        self.assertGreaterEqual(reruns, 1, "the runs killed with executor-1 never ran again")
+        self.assertGreaterEqual(recovered, 1)
         # Both come back for what follows.
         docker("start", self.container("scheduler-1"), self.container("executor-1"))
 
