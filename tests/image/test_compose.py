@@ -272,17 +272,24 @@ class TestImageCompose(unittest.TestCase):
 
     # 4. docker kill of a scheduler and an executor.
     def test_4_killing_a_scheduler_and_an_executor_loses_nothing(self):
-        # Every second, an action that takes three: several are in flight on
+        # Every second, an action that takes four: several are in flight on
         # each executor at any instant. The ledger is written when one finishes.
         every = self.create({"name": "ledger", "schedule": {"cron": "* * * * * *"}, "action": {
-            "type": "shell", "command": ["sh", "-c", 'sleep 3; echo "$DTS_RUN_ID" >> /ledger/ledger']}})
+            "type": "shell", "command": ["sh", "-c", 'sleep 4; echo "$DTS_RUN_ID" >> /ledger/ledger']}})
         wait_for(lambda: len(self.ledger_lines("ledger")) >= 4, timeout=30, interval=0.2, what="ledger lines")
         # Kill executor-1 mid-run: while it has two actions running.
         wait_for(lambda: self.metric("T_EXECUTOR_1", "dts_runs_in_flight") >= 2, timeout=60, interval=0.05,
                  what="two runs in flight on executor-1")
-        docker("kill", self.container("scheduler-1"))
+        # The executor first, at once (the scheduler's failover pauses dispatch).
         docker("kill", self.container("executor-1"))
+        docker("kill", self.container("scheduler-1"))
         killed = time.time()
+        try:
+            self.check_kill(every, killed)
+        finally:  # both come back for what follows
+            docker("start", self.container("scheduler-1"), self.container("executor-1"))
+
+    def check_kill(self, every, killed):
         # The survivors take over (lease TTL 2 s, recovery timeout 3 s).
         wait_for(lambda: any(int(ln.rsplit(":", 2)[1]) / 1000 > killed + 8 for ln in self.ledger_lines("ledger")),
                  timeout=60, interval=0.2, what="runs scheduled after the takeover")
@@ -314,8 +321,6 @@ class TestImageCompose(unittest.TestCase):
         self.assertEqual(doubled, [])
         self.assertGreaterEqual(reruns, 1, "the runs killed with executor-1 never ran again")
         self.assertGreaterEqual(recovered, 1)
-        # Both come back for what follows.
-        docker("start", self.container("scheduler-1"), self.container("executor-1"))
 
     # 5. The restart policy.
     def test_5_a_crashed_role_is_restarted(self):
