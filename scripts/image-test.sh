@@ -31,6 +31,9 @@ stamp "engine answers on $DOCKER_HOST"
 deploy/base-image.sh
 stamp "base images present"
 deploy/build-image.sh
+# Keep the cache from growing run after run: older builds' images and layers go.
+$DOCKER image prune -f >/dev/null
+$DOCKER builder prune -f --keep-storage 3GB >/dev/null
 stamp "images built"
 rc=0
 (cd tests/image && /usr/bin/python3 -m unittest -v test_compose) 2>&1 | tee "$CACHE/image-test.log" || rc=$?
