@@ -52,6 +52,11 @@ def run(*args, check=True, timeout=180, env=None):
     return r
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def docker(*args, **kw):
     return run(DOCKER, *args, **kw)
 
@@ -101,24 +106,25 @@ class TestImageCompose(unittest.TestCase):
         cls.ports = {"T_REDIS": free_port()}
         for r in ROLES:
             cls.ports["T_" + r.replace("-", "_").upper()] = free_port()
-        token = docker("run", "--rm", "--network", "none", IMAGE, "token", "create", "image-test",
-                       "--scopes", "admin").stdout
-        cls.token = re.search(r"^token: (\S+)$", token, re.M).group(1)
-        tokens = os.path.join(cls.tmp, "tokens")
-        with open(tokens, "w") as f:
-            f.write(re.search(r"^image-test admin \S+$", token, re.M).group(0) + "\n")
-        os.chmod(tokens, 0o644)
-        cls.env = dict(os.environ, DTS_REDIS_PASSWORD="image-test-" + os.urandom(6).hex(),
+        # The password and the admin token, made as make compose-up makes them.
+        secrets = os.path.join(cls.tmp, "compose")
+        r = run(os.path.join(ROOT, "deploy", "compose.sh"), "secrets",
+                env=dict(os.environ, DTS_COMPOSE_DIR=secrets, DOCKER=DOCKER))
+        cls.token = read(os.path.join(secrets, "admin-token")).strip()
+        assert cls.token in r.stdout and cls.token not in read(os.path.join(secrets, "tokens"))
+        tokens = os.path.join(secrets, "tokens")
+        cls.env = dict(os.environ, DTS_REDIS_PASSWORD=read(os.path.join(secrets, "redis-password")),
                        DTS_COMPOSE_TOKENS=tokens, T_LEDGER=cls.ledger, DTS_IMAGE=IMAGE,
                        **{k: str(v) for k, v in cls.ports.items()})
-        cls.compose("down", "-v", "--remove-orphans", check=False)
-        cls.compose("up", "-d", "--no-build", timeout=300)
-        cls.api = Api(f"http://127.0.0.1:{cls.ports['T_API_1']}", cls.token)
         cls.receiver = Receiver()
         threading.Thread(target=cls.receiver.serve_forever, daemon=True).start()
+        cls.compose("down", "-v", "--remove-orphans", check=False)
+        cls.addClassCleanup(cls.cleanup)  # runs even if setUpClass fails from here on
+        cls.compose("up", "-d", "--no-build", timeout=300)
+        cls.api = Api(f"http://127.0.0.1:{cls.ports['T_API_1']}", cls.token)
 
     @classmethod
-    def tearDownClass(cls):
+    def cleanup(cls):
         cls.receiver.shutdown()
         if os.environ.get("DTS_IMAGE_TEST_KEEP") != "1":
             logs = cls.compose("logs", "--no-color", check=False).stdout
