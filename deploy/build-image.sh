@@ -12,17 +12,23 @@
 # DTS_EXTRA_CA=FILE passes FILE instead; DTS_EXTRA_CA=none passes nothing.
 #
 # usage: deploy/build-image.sh [--tag dts:dev] [--no-redis] [docker build options...]
-# Environment: DOCKER (default docker; DOCKER_HOST is honoured).
+# Environment: DOCKER (the client; DOCKER_HOST is honoured). By default
+# `docker` when it has BuildKit (the buildx component), else Debian's
+# /usr/bin/docker (docker.io 20.10, whose client speaks BuildKit itself: a
+# newer client without buildx refuses DOCKER_BUILDKIT=1).
 set -eu
 cd "$(dirname "$0")/.."
-DOCKER=${DOCKER:-docker}
+if [ -z "${DOCKER:-}" ]; then
+  DOCKER=docker
+  docker buildx version >/dev/null 2>&1 || { [ -x /usr/bin/docker ] && DOCKER=/usr/bin/docker; }
+fi
 TAG=dts:dev
 REDIS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --tag) TAG=$2; shift ;;
     --no-redis) REDIS=0 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
   shift

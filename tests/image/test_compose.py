@@ -251,8 +251,11 @@ class TestImageCompose(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Read-only file system", r.stderr)
         self.assertEqual(docker("exec", self.container("executor-1"), "/usr/bin/id", "-u").stdout.strip(), "10001")
-        # No network but host and none: the engine made no bridge.
+        # No network but host and none: the engine made no bridge, and the
+        # host has no bridge or veth interface of Docker's.
         self.assertEqual(sorted(docker("network", "ls", "--format", "{{.Name}}").stdout.split()), ["host", "none"])
+        links = re.findall(r"^\d+: ([^:@]+)", run("ip", "-o", "link").stdout, re.M)
+        self.assertEqual([n for n in links if n == "docker0" or n.startswith(("br-", "veth"))], [], links)
         for web in ("T_WEB_1", "T_WEB_2"):
             with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[web]}/", timeout=10) as r:
                 self.assertEqual(r.status, 200)

@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
+from dtstest import DtsCase
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 SCRIPT = os.path.join(ROOT, "scripts", "stage-image.sh")
 DOCKERFILE = os.path.join(ROOT, "deploy", "Dockerfile")
@@ -63,6 +65,26 @@ class TestStageImage(unittest.TestCase):
         r = self.with_list(read(RUNTIME) + f"{pkg}  # lib: not linked by dts\n")
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(f"{pkg} is listed as 'lib:' but dts loads nothing from it", r.stderr)
+
+
+class TestProbe(DtsCase):
+    """The image's HEALTHCHECK, `dts probe` without a URL: the role's DTS_LISTEN."""
+
+    def probe(self, env):
+        return subprocess.run([DTS, "probe"], capture_output=True, text=True, timeout=10,
+                              env={"PATH": "/usr/bin:/bin", **env})
+
+    def test_probes_the_roles_own_listen_address(self):
+        self.start_api()
+        port = self.api.base.rsplit(":", 1)[1]
+        self.assertEqual(self.probe({"DTS_LISTEN": f"127.0.0.1:{port}"}).returncode, 0)
+        self.assertEqual(self.probe({"DTS_LISTEN": f"0.0.0.0:{port}"}).returncode, 0)
+        r = self.probe({"DTS_LISTEN": "127.0.0.1:1"})
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("http://127.0.0.1:1/healthz", r.stderr)
+        r = self.probe({})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("DTS_LISTEN", r.stderr)
 
 
 class TestDockerfile(unittest.TestCase):
