@@ -63,8 +63,16 @@ try_driver() {
   echo "$1" >"$RUNDIR/storage-driver"
 }
 
+# A dockerd that dies (or fails to start) can leave its data root and network
+# namespace mounted; the next start, or removing the folder, then trips on them.
+unmount_leftovers() {
+  for m in "$RUNDIR/netns/default" "$CACHE/docker"; do
+    if mountpoint -q "$m" 2>/dev/null; then umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; fi
+  done
+}
+
 stop_ours() {
-  [ -f "$STARTED" ] || return 0
+  [ -f "$STARTED" ] || { unmount_leftovers; return 0; }
   pid=$(cat "$RUNDIR/dockerd.pid" 2>/dev/null || cat "$STARTED")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
@@ -73,6 +81,7 @@ stop_ours() {
     kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
   fi
   rm -f "$STARTED"
+  unmount_leftovers
 }
 
 case "${1:-}" in
