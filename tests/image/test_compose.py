@@ -247,6 +247,9 @@ class TestImageCompose(unittest.TestCase):
             self.assertEqual(inspect(c, "{{.HostConfig.ReadonlyRootfs}}"), "true", service)
             self.assertEqual(inspect(c, "{{.HostConfig.RestartPolicy.Name}}"), "unless-stopped", service)
             self.assertGreater(int(inspect(c, "{{.HostConfig.Memory}}")), 0, service)
+            if service != "redis":
+                self.assertEqual(inspect(c, "{{json .HostConfig.CapDrop}}"), '["ALL"]', service)
+                self.assertEqual(inspect(c, "{{json .HostConfig.SecurityOpt}}"), '["no-new-privileges=true"]', service)
         r = docker("exec", self.container("executor-1"), "/bin/sh", "-c", "touch /usr/local/x", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("Read-only file system", r.stderr)
