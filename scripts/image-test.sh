@@ -45,5 +45,5 @@ failed=$(sed -n 's/^FAILED (\(.*\))$/\1/p' "$CACHE/image-test.log" | tr ',' '\n'
 passed=$((${ran:-0} - failed))
 [ "$rc" = 0 ] || [ "$failed" -gt 0 ] || failed=1
 stamp "compose test done"
-echo "image-test: $passed passed, $failed failed"
+echo "image: $passed passed, $failed failed"
 exit "$rc"
