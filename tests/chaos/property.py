@@ -142,7 +142,9 @@ class Property:
                 and (paused is None or m["paused"] == paused)]
 
     def op_pause(self):
-        pool = self.live(("cron", "forbid", "at"), paused=False)
+        # A one-time task past its time has most likely completed (pause: 409).
+        pool = [t for t in self.live(("cron", "forbid", "at"), paused=False)
+                if self.tasks[t]["kind"] != "at" or self.tasks[t]["at"] > now_ms()]
         if not pool:
             return
         tid = self.rng.choice(pool)
