@@ -16,7 +16,7 @@ function occurrenceTime(occ) {
 }
 
 async function loadNames(items) {
-  const missing = [...new Set(items.map((d) => d.task_id))].filter((id) => !names.has(id)).slice(0, 20);
+  const missing = [...new Set(items.map((d) => d.task_id))].filter((id) => id && !names.has(id)).slice(0, 20);
   await Promise.all(missing.map(async (id) => {
     try { names.set(id, (await api("GET", `/api/v1/tasks/${id}`)).body.name); } catch (e) {
       if (e.status === 404) names.set(id, null);
@@ -25,6 +25,7 @@ async function loadNames(items) {
 }
 
 function taskCell(id) {
+  if (id === null) return el("span", { class: "muted" }, "no task (a malformed entry)");
   const name = names.get(id);
   if (name === null) return el("span", { class: "muted" }, `deleted task …${id.slice(-8)}`);
   return el("a", { href: `#/tasks/${id}` }, name ?? `…${id.slice(-8)}`);
