@@ -360,6 +360,8 @@ static void dead_list(Req *r)
         return;
     json_t *items;
     int rv = store_dead_list(r->st, (int)limit, &items);
+    if (rv == STORE_OK && (rv = store_task_names(r->st, items, "task_id")) != STORE_OK)
+        json_decref(items);
     if (rv != STORE_OK)
         store_problem(r, rv);
     else

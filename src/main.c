@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "cli.h"
 #include "cron.h"
 #include "executor.h"
 #include "probe.h"
@@ -29,6 +30,9 @@ static const Role roles[] = {
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
     {"probe", probe_main, "health check: dts probe http://127.0.0.1:8321/healthz (exit 0 if 2xx)"},
+    {"task", cli_task_main, "tasks from the command line: dts task create|list|get|edit|runs|pause|..."},
+    {"dead", cli_dead_main, "dead letters: dts dead list, dts dead retry ID"},
+    {"events", cli_events_main, "the activity feed: dts events [--follow]"},
     {"token", auth_token_main, "API tokens: dts token create NAME --scopes read,write,shell,admin"},
 };
 

@@ -127,6 +127,11 @@ int store_dead_list(Store *st, int limit, json_t **items);
  * not (or no longer) dead, or its task is gone. */
 int store_dead_retry(Store *st, const char *id, int64_t now_ms);
 
+/* Adds "task_name" to each object in the JSON array ITEMS whose string member
+ * ID_KEY is the id of a task that still exists, looking the names up in one
+ * pipelined round trip. Items of deleted tasks are left as they are. */
+int store_task_names(Store *st, json_t *items, const char *id_key);
+
 /* ---- scheduler ---- */
 
 /* A member of a due set: a task's next occurrence, or a retry token
