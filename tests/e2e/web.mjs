@@ -70,11 +70,16 @@ async function createCronTask(page, name) {
   return page.url().split("/").pop();
 }
 
-async function checkRunsAndFeed(page, id) {
-  step("runs show in the history within seconds, and in the live feed");
+async function checkRunsAndFeed(page, id, name) {
+  step("runs show in the history within seconds, and in the live feed, by the task's name");
   await page.locator("#runs tbody tr").first().waitFor({ timeout: 8000 });
   await page.locator(`#runs tbody tr[data-status=succeeded]`).first().waitFor({ timeout: 8000 });
-  await page.locator(`#feed-list li[data-task="${id}"][data-type="run.finished"]`).first().waitFor({ timeout: 8000 });
+  const fed = page.locator(`#feed-list li[data-task="${id}"][data-type="run.finished"]`).first();
+  await fed.waitFor({ timeout: 8000 });
+  const link = fed.locator("a.feed-task");
+  assert.equal(await link.textContent(), name);
+  assert.equal(await link.getAttribute("title"), id); // the id on hover
+  assert.equal(await link.getAttribute("href"), `#/tasks/${id}`);
   assert.equal(await page.locator("#feed-status").textContent(), "live");
   await page.locator("details summary").first().click();
   assert.match(await page.locator("details pre").first().textContent(), /hello from e2e/);
@@ -152,7 +157,8 @@ async function fillHttpForm(page, name) {
 
 async function checkHttpTask(page) {
   step("an HTTP task with retry and overlap through the form; field errors, local and the api's");
-  await fillHttpForm(page, `e2e-hook-${Date.now() % 100000}`);
+  const hookName = `e2e-hook-${Date.now() % 100000}`;
+  await fillHttpForm(page, hookName);
   // A bad retry value: the error shows next to the field as you type, and stops the submit there.
   await page.locator("#f-retry\\.max_attempts").fill("0");
   await page.locator("#err-retry\\.max_attempts").filter({ hasText: "From 1 to 100" }).waitFor();
@@ -187,6 +193,8 @@ async function checkHttpTask(page) {
   const dead = page.locator(`#dead tbody tr[data-task="${id}"]`);
   await dead.waitFor();
   assert.match(await dead.textContent(), /refused/);
+  assert.equal(await dead.locator("td[data-label=Task] a").textContent(), hookName);
+  assert.equal(await dead.locator("td[data-label=Task] a").getAttribute("title"), id);
   await shot(page, "dead-letters");
   await dead.getByRole("button", { name: /Retry/ }).click();
   await page.locator(".notice", { hasText: "Queued attempt 3" }).waitFor();
@@ -301,7 +309,7 @@ try {
     watch(page);
     const name = `e2e-${Date.now() % 100000}`;
     const id = await createCronTask(page, name);
-    await checkRunsAndFeed(page, id);
+    await checkRunsAndFeed(page, id, name);
     await checkPauseResume(page);
     await checkValidation(page);
     const hookId = await checkHttpTask(page);

@@ -42,7 +42,8 @@ function render(ev) {
   const list = document.getElementById("feed-list");
   const what = LABELS[ev.type] || ev.type;
   const item = el("li", { dataset: { type: ev.type, task: ev.task || "" } },
-    el("a", { href: `#/tasks/${encodeURIComponent(ev.task)}` }, shortId(ev.task)), " ", what,
+    el("a", { href: `#/tasks/${encodeURIComponent(ev.task)}`, title: ev.task, class: "feed-task" },
+      ev.task_name || shortId(ev.task)), " ", what,
     ev.status ? el("span", {}, " · ", el("span", { class: `pill s-${ev.status}` }, ev.status.replace("_", " "))) : null,
     el("time", { datetime: ev.at, title: ev.at }, relative(ev.at)));
   list.prepend(item);
