@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "build_info.h"
 #include "cli.h"
 #include "cron.h"
 #include "executor.h"
@@ -11,10 +12,6 @@
 #include "scheduler.h"
 #include "up.h"
 #include "web.h"
-
-#ifndef DTS_VERSION
-#define DTS_VERSION "0.1.0"
-#endif
 
 typedef struct Role {
     const char *name;
@@ -51,7 +48,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("dts %s\n", DTS_VERSION);
+        printf("dts %s (commit %s%s)\n", dts_build_version, dts_build_commit, dts_build_dirty ? ", modified" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)

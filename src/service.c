@@ -12,7 +12,9 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "build_info.h"
 #include "metrics.h"
+#include "procmetrics.h"
 
 volatile sig_atomic_t service_stopping;
 static ServiceConfig *service_cfg;
@@ -45,6 +47,17 @@ static void signals_install(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* The process_* families and dts_build_info{version,commit,dirty} 1. */
+static void service_declare_build_info(void)
+{
+    char labels[160];
+    procmetrics_declare();
+    metrics_declare("dts_build_info", METRIC_GAUGE, "The version and git commit this binary was built from.");
+    snprintf(labels, sizeof labels, "version=\"%s\",commit=\"%s\",dirty=\"%s\"", dts_build_version,
+             dts_build_commit, dts_build_dirty ? "true" : "false");
+    metrics_set("dts_build_info", labels, 1);
+}
+
 int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
                  ServiceConfig *cfg)
 {
@@ -68,6 +81,7 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     service_cfg = cfg;
     signals_install();
     metrics_declare("dts_redis_reconnects_total", METRIC_COUNTER, "Reconnections to Redis.");
+    service_declare_build_info();
     return 0;
 }
 
@@ -140,6 +154,7 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
     } else if (strcmp(req->path, "/metrics") == 0) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4";
+        procmetrics_update();
         res->body = metrics_render();
         res->body_len = strlen(res->body);
     } else {
