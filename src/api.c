@@ -302,6 +302,30 @@ static long query_int(Req *r, const char *name, long def, long lo, long hi)
     return n;
 }
 
+/* label=k=v (repeatable, all must hold) and sort=created|-created. */
+static int list_filters(Req *r, TaskQuery *q)
+{
+    const char *sort = http_query(r->http, "sort");
+    q->nlabels = http_query_all(r->http, "label", q->labels, TASK_QUERY_LABELS_MAX);
+    if (q->nlabels > TASK_QUERY_LABELS_MAX) {
+        problem(r, 400, "Bad Request", "label", "at most 8 label filters");
+        return -1;
+    }
+    for (int i = 0; i < q->nlabels; i++) {
+        const char *eq = strchr(q->labels[i], '=');
+        if (eq == NULL || eq == q->labels[i] || eq - q->labels[i] > 63 || strlen(eq + 1) > 255) {
+            problem(r, 400, "Bad Request", "label", "must be key=value (a key of 1-63 bytes)");
+            return -1;
+        }
+    }
+    if (sort != NULL && strcmp(sort, "created") != 0 && strcmp(sort, "-created") != 0) {
+        problem(r, 400, "Bad Request", "sort", "must be created (oldest first) or -created (newest first)");
+        return -1;
+    }
+    q->oldest_first = sort != NULL && strcmp(sort, "created") == 0;
+    return 0;
+}
+
 static void tasks_list(Req *r)
 {
     TaskQuery q = {.cursor = http_query(r->http, "cursor"), .state = http_query(r->http, "state"),
@@ -323,6 +347,8 @@ static void tasks_list(Req *r)
         problem(r, 400, "Bad Request", "name_prefix", "is too long");
         return;
     }
+    if (list_filters(r, &q) != 0)
+        return;
     json_t *items;
     char next[TASK_ID_MAX + 1];
     int rv = store_task_list(r->st, &q, &items, next);

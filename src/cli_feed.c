@@ -62,8 +62,11 @@ static void print_event(const Cli *c, json_t *e)
     const char *run = json_string_value(json_object_get(e, "run"));
     snprintf(detail, sizeof detail, "%s%s%s%s", status ? status : "", status && run ? "  " : "",
              run ? "run " : "", run ? run : "");
-    printf("%s  %-14s %-24s %s\n", when, json_string_value(json_object_get(e, "type")),
-           task_label(e, "task") ? task_label(e, "task") : "-", detail);
+    const char *task = task_label(e, "task") ? task_label(e, "task") : "-";
+    if (detail[0])
+        printf("%s  %-14s %-24s %s\n", when, json_string_value(json_object_get(e, "type")), task, detail);
+    else
+        printf("%s  %-14s %s\n", when, json_string_value(json_object_get(e, "type")), task);
 }
 
 /* One batch of events after *last (an id, "" for the recent ones); prints

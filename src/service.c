@@ -15,6 +15,7 @@
 #include "build_info.h"
 #include "metrics.h"
 #include "procmetrics.h"
+#include "role_help.h"
 
 volatile sig_atomic_t service_stopping;
 static ServiceConfig *service_cfg;
@@ -66,6 +67,7 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     int rv = opts_parse(opts, argc, argv, err, sizeof err);
     if (rv == 1) {
         opts_usage(stdout, role, summary, opts);
+        role_help_print(stdout, role);
         return 1;
     }
     if (rv != 0) {

@@ -104,14 +104,19 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
 /* Adds a manual occurrence to the ready stream now. */
 int store_task_trigger(Store *st, const char *id, int64_t now_ms);
 
+#define TASK_QUERY_LABELS_MAX 8
+
 typedef struct TaskQuery {
     int limit;               /* 1..500 */
     const char *cursor;      /* a task id from a previous page, or NULL */
     const char *state;       /* filter or NULL */
     const char *name_prefix; /* filter or NULL */
+    const char *labels[TASK_QUERY_LABELS_MAX]; /* "key=value" filters, all must hold */
+    int nlabels;
+    int oldest_first;        /* 1: sort=created (oldest first); 0: newest first */
 } TaskQuery;
 
-/* Lists tasks newest first. *items is a new JSON array; next_cursor gets the
+/* Lists tasks newest first (oldest first with q->oldest_first). *items is a new JSON array; next_cursor gets the
  * cursor of the next page, or "" at the end. */
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
 

@@ -107,6 +107,29 @@ const char *http_query(const HttpRequest *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct QueryAll {
+    const char *name;
+    const char **out;
+    int max, n;
+} QueryAll;
+
+static enum MHD_Result query_all_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    QueryAll *q = cls;
+    if (strcmp(key, q->name) == 0)
+        q->n++;
+    if (strcmp(key, q->name) == 0 && q->n <= q->max)
+        q->out[q->n - 1] = value ? value : "";
+    return MHD_YES;
+}
+
+int http_query_all(const HttpRequest *req, const char *name, const char **out, int max)
+{
+    QueryAll q = {name, out, max, 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_all_cb, &q);
+    return q.n;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(

@@ -50,6 +50,10 @@ void httpd_stop(HttpServer *srv);
 /* A request header (case-insensitive name) or query argument, or NULL. */
 const char *http_header(const HttpRequest *req, const char *name);
 const char *http_query(const HttpRequest *req, const char *name);
+/* Every value of the query argument NAME, in order: up to MAX into OUT
+ * (pointers valid while the request is). Returns how many there are, which
+ * may exceed MAX. */
+int http_query_all(const HttpRequest *req, const char *name, const char **out, int max);
 
 /* Response helpers: set the status and take a copy of the text as the body. */
 void http_respond(HttpResponse *res, int status, const char *content_type, const char *body);

@@ -23,7 +23,10 @@ class CliCase(DtsCase):
         return p
 
     def json_of(self, *args):
-        return json.loads(self.dts(*args, "-o", "json").stdout)
+        """The -o json output of dts ARGS (the flag goes before any "--" and its argv)."""
+        args = list(args)
+        at = args.index("--") if "--" in args else len(args)
+        return json.loads(self.dts(*args[:at], "-o", "json", *args[at:]).stdout)
 
 
 class CliTest(CliCase):
@@ -67,6 +70,27 @@ class CliTest(CliCase):
         self.assertIn("deleted", self.dts("task", "delete", "nightly").stdout)
         self.dts("task", "get", "nightly", expect=NOT_FOUND)
         self.dts("task", "get", task["id"], expect=NOT_FOUND)
+
+    def test_the_readme_commands(self):
+        """README's "Using the API" with dts task, as a new user would type it."""
+        self.dts("task", "create", "hello", "--cron", "*/5 * * * * *", "--", "echo", "hi")
+        r = self.json_of("task", "create", "report", "--at", "2026-12-01T09:00:00Z", "--label", "team=data",
+                         "--timeout", "10m", "--env", "MODE=full", "--cwd", "/tmp", "--", "/usr/local/bin/report",
+                         "--daily")
+        self.assertEqual(r["action"], {"type": "shell", "command": ["/usr/local/bin/report", "--daily"],
+                                       "env": {"MODE": "full"}, "cwd": "/tmp"})
+        self.assertEqual((r["schedule"], r["labels"], r["timeout_s"]),
+                         ({"at": "2026-12-01T09:00:00.000Z"}, {"team": "data"}, 600))
+        self.assertIsNone(self.json_of("task", "create", "now", "--", "date")["schedule"])
+        self.assertEqual({t["name"] for t in self.json_of("task", "list")}, {"hello", "report", "now"})
+        self.dts("task", "pause", "hello")
+        self.assertEqual([t["name"] for t in self.json_of("task", "list", "--state", "paused", "--name-prefix", "hel")],
+                         ["hello"])
+        self.assertEqual([t["name"] for t in self.json_of("task", "list", "--label", "team=data")], ["report"])
+        e = self.json_of("task", "edit", "hello", "--cron", "0 9 * * MON-FRI", "--tz", "Europe/Berlin")
+        self.assertEqual(e["schedule"], {"cron": "0 9 * * MON-FRI", "timezone": "Europe/Berlin"})
+        wait_for(lambda: self.json_of("task", "runs", "now"), timeout=15, what="the run of now")
+        self.dts("task", "delete", "report")
 
     def test_create_from_json_and_yaml_files_and_edit(self):
         path = os.path.join(self.tmp, "report.json")
@@ -140,6 +164,14 @@ class CliTest(CliCase):
             self.dts("task", "create", f"t{i}", "--cron", "@daily", "--noop", "--label", f"even={i % 2 == 0}")
         self.assertEqual(len(self.json_of("task", "list", "--all")), 7)
         self.assertEqual(len(self.json_of("task", "list", "--limit", "3")), 3)
+        # Label filters and sort run on the server, so they hold across pages.
+        even = self.json_of("task", "list", "--label", "even=True", "--sort", "created", "--all")
+        self.assertEqual([t["name"] for t in even], ["t0", "t2", "t4", "t6"])
+        self.assertEqual(self.json_of("task", "list", "--label", "even=False", "--label", "even=True"), [])
+        self.assertEqual([t["name"] for t in self.json_of("task", "list", "--sort", "-created", "--limit", "2")],
+                         ["t6", "t5"])
+        p = self.dts("task", "list", "--sort", "name", expect=API)
+        self.assertRegex(p.stderr, r"^dts task list: sort: must be created")
 
     def test_events_and_dead_letters_name_the_task(self):
         self.dts("task", "create", "-f", "-", stdin="name: doomed\naction: {type: shell, command: ['false']}\n"

@@ -15,6 +15,7 @@ const MAX_ITEMS = 50;
 const BATCH = 100;   // the api's batch size: a full one means more are waiting
 const POLL_MS = 1000; // the api's own retry hint when caught up
 const seen = new Set();
+const names = new Map(); // task id -> the last name the api sent, kept after the task is deleted
 const listeners = new Set();
 let lastId = "";
 let backoff = 1000;
@@ -41,9 +42,10 @@ function status(text, kind = text) {
 function render(ev) {
   const list = document.getElementById("feed-list");
   const what = LABELS[ev.type] || ev.type;
+  if (ev.task_name) names.set(ev.task, ev.task_name);
   const item = el("li", { dataset: { type: ev.type, task: ev.task || "" } },
     el("a", { href: `#/tasks/${encodeURIComponent(ev.task)}`, title: ev.task, class: "feed-task" },
-      ev.task_name || shortId(ev.task)), " ", what,
+      names.get(ev.task) || shortId(ev.task)), " ", what,
     ev.status ? el("span", {}, " · ", el("span", { class: `pill s-${ev.status}` }, ev.status.replace("_", " "))) : null,
     el("time", { datetime: ev.at, title: ev.at }, relative(ev.at)));
   list.prepend(item);
