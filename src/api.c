@@ -13,6 +13,7 @@
 
 #include "api_events.h"
 #include "api_stats.h"
+#include "api_stream.h"
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
@@ -377,6 +378,7 @@ static void runs_list(Req *r)
 }
 
 static void events_get(Req *r) { api_events_get(r->http, r->res, r->st); }
+static void events_stream(Req *r) { api_stream_open(r->http, r->res, r->st); }
 static void stats_get(Req *r) { api_stats_get(r->http, r->res, r->st, r->now); }
 
 static void dead_list(Req *r)
@@ -495,6 +497,7 @@ static const Route routes[] = {
     {"POST", "/api/v1/cron/preview", cron_preview, AUTH_READ, "cron.preview"},
     {"POST", "/api/v1/dead/{id}/retry", dead_retry, AUTH_ADMIN, "dead.retry"},
     {"GET", "/api/v1/events", events_get, AUTH_READ, "events.get"},
+    {"GET", "/api/v1/events/stream", events_stream, AUTH_READ, "events.stream"},
     {"GET", "/api/v1/stats", stats_get, AUTH_READ, "stats.get"},
 };
 
@@ -590,12 +593,13 @@ int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
     static const char *listen, *tokens_file, *cors;
-    static long threads;
+    static long threads, streams;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
         {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
         {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
+        {"stream-clients", OPT_INT, &streams, "64", 1, 10000, "live feed streams (GET /api/v1/events/stream) at once; more get 503"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -617,10 +621,16 @@ int api_main(int argc, char **argv)
         fprintf(stderr, "dts api: %s\n", err);
         return 1;
     }
+    if (api_stream_start(service_store, service_store_release, (int)streams) != 0) {
+        fprintf(stderr, "dts api: cannot start the event stream thread\n");
+        httpd_stop(srv);
+        return 1;
+    }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
     while (!service_stopping)
         clock_sleep_ms(100);
     log_info("api stopping", NULL);
+    api_stream_stop(2000);
     httpd_stop(srv);
     service_store_release();
     auth_free(tokens);

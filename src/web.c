@@ -118,7 +118,10 @@ static void api_forward(const HttpRequest *req, HttpResponse *res)
         problem(res, 414, "URI Too Long", "the query string is too long");
         return;
     }
-    proxy_forward(web_proxy, req, q.buf, res);
+    if (strcmp(req->path, "/api/v1/events/stream") == 0)
+        proxy_forward_stream(web_proxy, req, q.buf, res);
+    else
+        proxy_forward(web_proxy, req, q.buf, res);
 }
 
 static void record(const char *kind, int status, int64_t started)
@@ -203,6 +206,7 @@ int web_main(int argc, char **argv)
     while (!service_stopping)
         clock_sleep_ms(100);
     log_info("web stopping", NULL);
+    proxy_streams_end(web_proxy, 2000);
     httpd_stop(srv);
     proxy_free(web_proxy);
     curl_global_cleanup();

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "httpd_private.h"
 #include "mem.h"
 
 struct HttpServer {
@@ -132,8 +133,9 @@ int http_query_all(const HttpRequest *req, const char *name, const char **out, i
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body_len, res->body ? res->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = res->stream ? httpd_stream_response(res->stream)
+                                         : MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *)"",
+                                                                           MHD_RESPMEM_MUST_COPY);
     if (res->content_type != NULL)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     for (int i = 0; i < res->nheaders; i++)
@@ -248,7 +250,8 @@ HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen)
         return NULL;
     HttpServer *srv = xcalloc(1, sizeof *srv);
     srv->cfg = *cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME; /* parked streams (httpd_stream.c) */
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(

@@ -87,6 +87,32 @@ async function checkRunsAndFeed(page, id, name) {
   await shot(page, "task");
 }
 
+async function checkFeedStreams(page) {
+  step("the feed streams: a new task shows within 500 ms of its creation, without a reload");
+  const streams = [];
+  page.on("request", (r) => { if (r.url().endsWith("/api/v1/events/stream")) streams.push(r.url()); });
+  await page.goto(`${base}/?fresh#/`); // a full load, so the stream's request is seen
+  await until(page, () => document.getElementById("feed-status").textContent === "live");
+  const loads = [];
+  page.on("load", () => loads.push(Date.now()));
+  await page.waitForTimeout(300); // settled on the stream
+  const started = Date.now();
+  const r = await fetch(`${base}/api/v1/tasks`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "e2e-feed", schedule: { cron: "0 0 1 1 *" }, action: { type: "noop" } }) });
+  assert.equal(r.status, 201);
+  const task = await r.json();
+  const item = page.locator(`#feed-list li[data-task="${task.id}"][data-type="task.created"]`);
+  await item.waitFor({ timeout: 5000 });
+  const ms = Date.now() - started;
+  step(`  shown ${ms} ms after the POST was sent`);
+  assert.ok(ms < 500, `the event took ${ms} ms to show`);
+  assert.equal(loads.length, 0, "the page reloaded");
+  assert.ok(streams.length > 0, "the feed did not use the event stream");
+  assert.equal(await item.locator("a.feed-task").textContent(), "e2e-feed");
+  await shot(page, "feed");
+  await fetch(`${base}/api/v1/tasks/${task.id}`, { method: "DELETE" });
+}
+
 async function checkPauseResume(page) {
   step("pause stops new runs; resume starts them again");
   await page.getByRole("button", { name: "Pause" }).click();
@@ -278,7 +304,10 @@ async function checkTokens(browser) {
   await page.locator("#f-action\\.type-noop").check();
   await page.getByRole("button", { name: "Create task" }).click();
   await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
-  assert.ok(requests.some((r) => r.url.endsWith("/api/v1/events") && r.auth === `Bearer ${token}`), "the feed sent no token");
+  for (let end = Date.now() + 8000; !requests.some((r) => r.url.endsWith("/api/v1/events/stream") && r.auth === `Bearer ${token}`);) {
+    assert.ok(Date.now() < end, "the feed's stream sent no token");
+    await page.waitForTimeout(100);
+  }
   assert.ok(!requests.some((r) => r.url.includes(token.slice(4))), "a token went into a URL");
 
   step("sign out asks again; a token without the shell scope gets a clear 403 at the action type");
@@ -316,6 +345,7 @@ try {
     await checkListAndDashboard(page, name);
     await checkPhone(browser, id, hookId);
     await checkDelete(page, id);
+    await checkFeedStreams(page);
   }
   assert.deepEqual(consoleErrors, [], "console errors");
   step("all checks passed");
