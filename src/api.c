@@ -616,14 +616,14 @@ int api_main(int argc, char **argv)
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
     HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
                      .handler = request_cb};
+    if (api_stream_start(service_store, service_store_release, (int)streams) != 0) {
+        fprintf(stderr, "dts api: cannot start the event stream thread\n");
+        return 1;
+    }
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts api: %s\n", err);
-        return 1;
-    }
-    if (api_stream_start(service_store, service_store_release, (int)streams) != 0) {
-        fprintf(stderr, "dts api: cannot start the event stream thread\n");
-        httpd_stop(srv);
+        api_stream_stop(0);
         return 1;
     }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));

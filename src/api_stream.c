@@ -44,6 +44,7 @@ typedef struct Client {
     EventCursor last;     /* the newest event queued to it */
     int64_t wrote_ms;     /* when something was last queued */
     int ending;           /* end the body once the buffer is sent */
+    int wake;             /* to be woken when the hub lets go of the lock */
     struct Client *next;
 } Client;
 
@@ -142,6 +143,7 @@ static void client_done_cb(void *ud)
         }
     }
     pthread_mutex_unlock(&hub.lock);
+    http_stream_release(c->stream);
     free(c->buf);
     free(c);
 }
@@ -157,6 +159,28 @@ static void ring_add(Block b)
         hub.ring_n++;
     }
     hub.ring[at] = b;
+}
+
+/* Called with hub.lock held: wakes the clients marked to be, after letting
+ * go of the lock (a wake must not hold a lock the done callback takes), and
+ * holding their streams meanwhile so none is freed under the wake. */
+static void wake_marked_and_unlock(void)
+{
+    HttpStream **w = xcalloc((size_t)hub.nclients + 1, sizeof *w);
+    int n = 0;
+    for (Client *c = hub.clients; c; c = c->next) {
+        if (c->wake && c->stream != NULL) {
+            http_stream_hold(c->stream);
+            w[n++] = c->stream;
+        }
+        c->wake = 0;
+    }
+    pthread_mutex_unlock(&hub.lock);
+    for (int i = 0; i < n; i++) {
+        http_stream_wake(w[i]);
+        http_stream_release(w[i]);
+    }
+    free(w);
 }
 
 /* Hands a batch read by the hub to the ring and to every client; wakes them. */
@@ -179,8 +203,8 @@ static void hub_publish(const Store *st, json_t *events)
         ring_add(b);
     }
     for (Client *c = hub.clients; c; c = c->next)
-        http_stream_wake(c->stream);
-    pthread_mutex_unlock(&hub.lock);
+        c->wake = 1;
+    wake_marked_and_unlock();
 }
 
 /* Comment lines for the clients that have heard nothing for a while. */
@@ -192,13 +216,13 @@ static void hub_heartbeat(void)
         if (!c->ending && http_stream_gone(c->stream))
             c->ending = 1; /* the client left: end the body so its place is freed */
         if (c->ending) {
-            http_stream_wake(c->stream); /* to send the end */
+            c->wake = 1; /* to send the end */
         } else if (now - c->wrote_ms >= STREAM_HEARTBEAT_MS) {
             client_queue(c, ": heartbeat\n\n");
-            http_stream_wake(c->stream);
+            c->wake = 1;
         }
     }
-    pthread_mutex_unlock(&hub.lock);
+    wake_marked_and_unlock();
 }
 
 static void *hub_main(void *arg)
@@ -337,8 +361,8 @@ void api_stream_stop(int wait_ms)
     pthread_join(hub.thread, NULL);
     pthread_mutex_lock(&hub.lock);
     for (Client *c = hub.clients; c; c = c->next)
-        http_stream_wake(c->stream);
-    pthread_mutex_unlock(&hub.lock);
+        c->wake = 1;
+    wake_marked_and_unlock();
     int64_t deadline = clock_mono_ms() + wait_ms;
     for (;;) {
         pthread_mutex_lock(&hub.lock);

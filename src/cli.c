@@ -112,7 +112,8 @@ int cli_parse(Cli *c, const CliOpt *opts, int nopts, int argc, char **argv, CliA
     if (nopts + NCOMMON > CLI_OPTS_MAX)
         abort(); /* a programming error: the table is static */
     memcpy(all, common, sizeof common);
-    memcpy(all + NCOMMON, opts, (size_t)nopts * sizeof *opts);
+    if (nopts > 0)
+        memcpy(all + NCOMMON, opts, (size_t)nopts * sizeof *opts);
     memset(a, 0, sizeof *a);
     a->opts = all;
     a->nopts = nopts + NCOMMON;

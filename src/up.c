@@ -165,14 +165,6 @@ static int ports_free(int first, int n)
     return 1;
 }
 
-/* "127.0.0.1:PORT" in a new string that lives as long as the children do. */
-static char *metrics_listen(long port)
-{
-    char *s = xmalloc(32);
-    snprintf(s, 32, "127.0.0.1:%ld", port);
-    return s;
-}
-
 int up_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
@@ -230,13 +222,15 @@ int up_main(int argc, char **argv)
     /* Optional flags go last: a NULL in their place ends the list early. */
     child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards,
               tokens[0] ? "--tokens" : NULL, tokens, NULL);
-    child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, "--listen",
-              metrics_listen(metrics_port), NULL);
+    char mlisten[32]; /* child_add copies it */
+    snprintf(mlisten, sizeof mlisten, "127.0.0.1:%ld", metrics_port);
+    child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, "--listen", mlisten, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
+        snprintf(mlisten, sizeof mlisten, "127.0.0.1:%ld", metrics_port + i + 1);
         child_add(name, "dts", "executor", "--redis", url, "--shards", shards, "--concurrency",
-                  conc, "--grace-ms", "10000", "--listen", metrics_listen(metrics_port + i + 1),
+                  conc, "--grace-ms", "10000", "--listen", mlisten,
                   http_allow[0] ? "--http-allow" : NULL, http_allow, NULL);
     }
     for (int i = 1; i < nchildren; i++)

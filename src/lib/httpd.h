@@ -79,14 +79,24 @@ typedef void (*http_stream_done_cb)(void *ud);
 
 /* Makes RES a streamed response to REQ with STATUS and CONTENT_TYPE (headers
  * added with http_add_header still apply). Returns the handle to wake it
- * with; DONE is called even if the response is never sent. */
+ * with, which the caller owns one reference of and gives back with
+ * http_stream_release (typically in DONE); DONE is called even if the
+ * response is never sent. */
 HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int status,
                                 const char *content_type, http_stream_read_cb read,
                                 http_stream_done_cb done, void *ud);
 
 /* Asks for READ to be called again soon (new data, or time to end); from any
- * thread, until DONE has been called. */
+ * thread, while holding a reference, and never while holding a lock that
+ * DONE takes (the server may run DONE under its own locks). Does nothing
+ * once the stream is over. */
 void http_stream_wake(HttpStream *s);
+
+/* Takes one more reference to S (the caller must already hold one, or know
+ * that DONE has not run, e.g. under the lock DONE takes); http_stream_release
+ * gives one back and frees the handle with the last. NULL is a no-op. */
+void http_stream_hold(HttpStream *s);
+void http_stream_release(HttpStream *s);
 
 /* 1 if the client of stream S has closed its side (a parked stream notices
  * nothing by itself); the owner then ends the stream. Any thread. */

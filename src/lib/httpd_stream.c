@@ -4,9 +4,16 @@
  * stream costs no thread and no busy loop) and http_stream_wake resumes it.
  * A wake that races the reader's "nothing yet" is remembered, so no data is
  * stranded: the reader then returns 0 once without parking and is called
- * again at once. */
+ * again at once.
+ *
+ * Locks: MHD_resume_connection is never called with a lock held (ours or
+ * the owner's, as http_stream_wake's contract says), since MHD may run the
+ * done callback, which takes the owner's lock, under its own. The handle is
+ * counted (the server's reference and the owner's), so an owner may wake a
+ * stream whose connection has just closed: the wake then does nothing. */
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "httpd_private.h"
@@ -18,9 +25,23 @@ struct HttpStream {
     http_stream_read_cb read;
     http_stream_done_cb done;
     void *ud;
-    pthread_mutex_t lock; /* guards parked and woken */
-    int parked, woken;
+    pthread_mutex_t lock; /* guards parked, woken and closed */
+    int parked, woken, closed;
+    atomic_int refs;      /* the server's and the owner's (and holds) */
 };
+
+void http_stream_hold(HttpStream *s)
+{
+    atomic_fetch_add(&s->refs, 1);
+}
+
+void http_stream_release(HttpStream *s)
+{
+    if (s != NULL && atomic_fetch_sub(&s->refs, 1) == 1) {
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+    }
+}
 
 HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int status,
                                 const char *content_type, http_stream_read_cb read,
@@ -34,6 +55,7 @@ HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int s
     s->done = done;
     s->ud = ud;
     pthread_mutex_init(&s->lock, NULL);
+    atomic_init(&s->refs, 2);
     res->status = status;
     res->content_type = content_type;
     res->stream = s;
@@ -43,18 +65,21 @@ HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int s
 void http_stream_wake(HttpStream *s)
 {
     pthread_mutex_lock(&s->lock);
-    if (s->parked) {
+    int resume = s->parked && !s->closed;
+    if (resume)
         s->parked = 0;
-        MHD_resume_connection(s->conn);
-    } else {
+    else
         s->woken = 1;
-    }
     pthread_mutex_unlock(&s->lock);
+    if (resume)
+        MHD_resume_connection(s->conn);
 }
 
 int http_stream_gone(const HttpStream *s)
 {
     struct pollfd p = {.fd = s->fd, .events = POLLRDHUP};
+    if (atomic_load(&s->refs) < 2) /* the server's reference is gone, so is the socket */
+        return 1;
     return s->fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
@@ -78,9 +103,11 @@ static ssize_t reader_cb(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_cb(void *cls)
 {
     HttpStream *s = cls;
+    pthread_mutex_lock(&s->lock);
+    s->closed = 1;
+    pthread_mutex_unlock(&s->lock);
     s->done(s->ud);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    http_stream_release(s);
 }
 
 struct MHD_Response *httpd_stream_response(HttpStream *s)

@@ -479,10 +479,15 @@ static size_t pstream_write_cb(char *data, size_t size, size_t n, void *ud)
         }
         memcpy(s->buf + s->len, data, len);
         s->len += len;
-        if (s->stream != NULL)
-            http_stream_wake(s->stream);
     }
+    HttpStream *w = ok ? s->stream : NULL;
+    if (w != NULL)
+        http_stream_hold(w); /* the lock keeps done from dropping it meanwhile */
     pthread_mutex_unlock(&s->lock);
+    if (w != NULL) { /* woken without the lock: done may run under the server's locks */
+        http_stream_wake(w);
+        http_stream_release(w);
+    }
     return ok ? len : 0;
 }
 
@@ -490,9 +495,9 @@ static int pstream_progress_cb(void *ud, curl_off_t dt, curl_off_t dn, curl_off_
 {
     PStream *s = ud;
     pthread_mutex_lock(&s->lock);
-    int stop = s->cancelled || atomic_load(&s->p->stopping);
+    int stop = s->cancelled || atomic_load(&s->p->stopping) || (s->stream && http_stream_gone(s->stream));
     pthread_mutex_unlock(&s->lock);
-    return stop;
+    return stop; /* the transfer ends, and with it the client's stream */
 }
 
 static void *pstream_main(void *arg)
@@ -504,10 +509,15 @@ static void *pstream_main(void *arg)
         s->status = rc == CURLE_COULDNT_CONNECT ? 503 : 502;
     pstream_headers_done(s);
     s->finished = 1;
-    if (s->stream != NULL)
-        http_stream_wake(s->stream);
+    HttpStream *w = s->stream;
+    if (w != NULL)
+        http_stream_hold(w);
     pthread_cond_broadcast(&s->cond);
     pstream_unref(s);
+    if (w != NULL) {
+        http_stream_wake(w);
+        http_stream_release(w);
+    }
     return NULL;
 }
 
@@ -528,8 +538,10 @@ static void pstream_done_cb(void *ud)
     PStream *s = ud;
     pthread_mutex_lock(&s->lock);
     s->cancelled = 1;
+    HttpStream *w = s->stream;
     s->stream = NULL;
     pstream_unref(s);
+    http_stream_release(w); /* the reference http_respond_stream gave */
 }
 
 /* A stream for REQ to upstream U, its transfer set up but not started. */
