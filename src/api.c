@@ -3,7 +3,9 @@
  * Concurrency: libmicrohttpd's internal thread pool (--threads) handles
  * requests; each pool thread owns one Redis connection (service_store), so no
  * lock is shared on the request path. The api keeps no state of its own: every
- * write is one Lua script, so a request either stores everything or nothing. */
+ * write is one Lua script, so a request either stores everything or nothing.
+ * One more thread (api_stream.c) reads the event streams for the live feed's
+ * Server-Sent Events clients, whose connections are parked while idle. */
 #include "api.h"
 
 #include <stdio.h>

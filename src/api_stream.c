@@ -124,7 +124,8 @@ static long client_read_cb(void *ud, char *buf, size_t max)
     Client *c = ud;
     pthread_mutex_lock(&hub.lock);
     size_t n = c->len - c->off < max ? c->len - c->off : max;
-    memcpy(buf, c->buf + c->off, n);
+    if (n > 0)
+        memcpy(buf, c->buf + c->off, n);
     c->off += n;
     long rv = n > 0 ? (long)n : c->ending || atomic_load(&hub.stopping) ? -1 : 0;
     pthread_mutex_unlock(&hub.lock);

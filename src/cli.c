@@ -141,6 +141,8 @@ static size_t write_cb(char *ptr, size_t size, size_t n, void *ud)
 {
     Buf *b = ud;
     size_t add = size * n;
+    if (add == 0)
+        return 0;
     if (b->len + add + 1 > CLI_REPLY_MAX)
         return 0; /* curl fails the transfer */
     if (b->len + add + 1 > b->cap) {

@@ -3,8 +3,10 @@
  * Concurrency: libmicrohttpd's thread pool (--threads) answers requests.
  * Assets are constant data in the binary; API requests are forwarded with
  * libcurl by the calling pool thread (see lib/proxy.c), and one background
- * thread health-checks the upstreams. The role keeps no state and needs no
- * Redis: it is ready when at least one api upstream is. */
+ * thread health-checks the upstreams. The live feed's stream
+ * (/api/v1/events/stream) is forwarded as it comes by a thread of its own per
+ * open stream (at most PROXY_STREAMS_MAX). The role keeps no state and needs
+ * no Redis: it is ready when at least one api upstream is. */
 #include "web.h"
 
 #include <microhttpd.h>

@@ -526,7 +526,8 @@ static long pstream_read_cb(void *ud, char *buf, size_t max)
     PStream *s = ud;
     pthread_mutex_lock(&s->lock);
     size_t n = s->len - s->off < max ? s->len - s->off : max;
-    memcpy(buf, s->buf + s->off, n);
+    if (n > 0)
+        memcpy(buf, s->buf + s->off, n);
     s->off += n;
     long rv = n > 0 ? (long)n : s->finished ? -1 : 0;
     pthread_mutex_unlock(&s->lock);
@@ -622,7 +623,8 @@ void proxy_forward_stream(Proxy *p, const HttpRequest *req, const char *query, H
     if (s->finished && s->status >= 200) {
         res->status = (int)s->status;
         res->body = xmalloc(s->len - s->off + 1);
-        memcpy(res->body, s->buf + s->off, s->len - s->off);
+        if (s->len > s->off)
+            memcpy(res->body, s->buf + s->off, s->len - s->off);
         res->body_len = s->len - s->off;
         res->body[res->body_len] = '\0';
     } else {

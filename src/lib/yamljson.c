@@ -49,8 +49,8 @@ static json_t *plain(const char *s)
     long long i = strtoll(s, &end, 10);
     if (*end == '\0' && errno == 0 && (s[0] == '-' || s[0] == '+' || (s[0] >= '0' && s[0] <= '9')))
         return json_integer(i);
-    double d = strtod(s, &end);
-    if (*end == '\0' && errno == 0 && strchr("+-.0123456789", s[0]) && strpbrk(s, "0123456789"))
+    double d = strtod(s, &end); /* decimal only: no hex, inf or nan */
+    if (*end == '\0' && errno == 0 && s[strspn(s, "+-.0123456789eE")] == '\0' && strpbrk(s, "0123456789"))
         return json_real(d);
     return json_string(s);
 }
