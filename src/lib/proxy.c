@@ -397,7 +397,8 @@ void proxy_forward(Proxy *p, const HttpRequest *req, const char *query, HttpResp
  * stops or a buffer past PROXY_STREAM_BUF_MAX (a client too slow) aborts the
  * transfer within a second (curl's progress callback). */
 #define PROXY_STREAM_BUF_MAX (1u << 20)
-#define PROXY_STREAM_HEAD_MS 5000
+#define PROXY_STREAM_HEAD_MS 1000 /* a pool thread waits no longer for the upstream's status */
+#define PROXY_STREAM_BODY_MS 3000 /* nor for the short body of an answer that is not a stream */
 
 typedef struct PStream {
     Proxy *p;
@@ -409,6 +410,7 @@ typedef struct PStream {
     HttpStream *stream; /* once the client's stream exists */
     long status;
     int headers_done, finished, cancelled, refs;
+    int early; /* answered 200 before the upstream's status came: only a 200 may follow */
     CURL *h;
     struct curl_slist *headers;
     char *url;
@@ -469,7 +471,7 @@ static size_t pstream_write_cb(char *data, size_t size, size_t n, void *ud)
     size_t len = size * n;
     pthread_mutex_lock(&s->lock);
     pstream_headers_done(s);
-    int ok = !s->cancelled && s->len - s->off + len <= PROXY_STREAM_BUF_MAX;
+    int ok = !s->cancelled && !(s->early && s->status != 200) && s->len - s->off + len <= PROXY_STREAM_BUF_MAX;
     if (ok) {
         if (s->off == s->len)
             s->off = s->len = 0;
@@ -578,12 +580,17 @@ static PStream *pstream_new(Proxy *p, const Upstream *u, const HttpRequest *req,
 }
 
 /* Waits for the upstream's headers (or, when FINISHED is set, its whole
- * body), at most PROXY_STREAM_HEAD_MS; called with the lock held. */
-static void pstream_wait(PStream *s, int finished)
+ * body), at most MS; called with the lock held. */
+static void pstream_wait(PStream *s, int finished, int ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += PROXY_STREAM_HEAD_MS / 1000;
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     while (!(finished ? s->finished : s->headers_done))
         if (pthread_cond_timedwait(&s->cond, &s->lock, &until) != 0)
             break;
@@ -608,8 +615,13 @@ void proxy_forward_stream(Proxy *p, const HttpRequest *req, const char *query, H
         return;
     }
     pthread_detach(t);
-    pstream_wait(s, 0);
-    if (s->headers_done && s->status == 200) {
+    pstream_wait(s, 0, PROXY_STREAM_HEAD_MS);
+    /* A slow upstream does not hold this pool thread (and the connections it
+     * serves): the stream starts now, and ends at once unless a 200 comes. */
+    s->early = !s->headers_done;
+    if (s->early)
+        http_add_header(res, "Cache-Control", "no-store");
+    if (s->early || s->status == 200) {
         s->res = NULL;
         s->stream = http_respond_stream(req, res, 200, res->content_type ? res->content_type : "text/event-stream",
                                         pstream_read_cb, pstream_done_cb, s);
@@ -617,7 +629,7 @@ void proxy_forward_stream(Proxy *p, const HttpRequest *req, const char *query, H
         return;
     }
     /* Not a stream (an error, a 401...): its short body is answered as it is. */
-    pstream_wait(s, 1);
+    pstream_wait(s, 1, PROXY_STREAM_BODY_MS);
     s->res = NULL;
     s->cancelled = 1;
     if (s->finished && s->status >= 200) {
