@@ -324,3 +324,63 @@ int cli_task_resolve(const Cli *c, const char *ref, char *id)
     json_decref(ids);
     return rv;
 }
+
+/* ---- Server-Sent Events ---- */
+
+typedef struct SseCtx {
+    Buf buf;
+    void (*block)(void *ud, char *text);
+    void *ud;
+} SseCtx;
+
+/* Hands every complete block ("...\n\n") to the callback as it arrives. */
+static size_t sse_write_cb(char *ptr, size_t size, size_t n, void *ud)
+{
+    SseCtx *x = ud;
+    size_t add = write_cb(ptr, size, n, &x->buf);
+    char *end;
+    while (add > 0 && (end = strstr(x->buf.data, "\n\n")) != NULL) {
+        *end = '\0';
+        x->block(x->ud, x->buf.data);
+        size_t used = (size_t)(end + 2 - x->buf.data);
+        memmove(x->buf.data, end + 2, x->buf.len - used + 1);
+        x->buf.len -= used;
+    }
+    return add;
+}
+
+int cli_stream(const Cli *c, const char *path, const char *last_id, void (*block)(void *ud, char *text),
+               void *ud, long *status)
+{
+    char url[4096], hdr[1200];
+    SseCtx x = {.block = block, .ud = ud};
+    snprintf(url, sizeof url, "%s%s", c->api, path);
+    struct curl_slist *h = curl_slist_append(NULL, "Accept: text/event-stream");
+    if (last_id != NULL && *last_id) {
+        snprintf(hdr, sizeof hdr, "Last-Event-ID: %s", last_id);
+        h = curl_slist_append(h, hdr);
+    }
+    if (c->token != NULL) {
+        snprintf(hdr, sizeof hdr, "Authorization: Bearer %s", c->token);
+        h = curl_slist_append(h, hdr);
+    }
+    CURL *e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sse_write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L); /* heartbeats come every 15 s */
+    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 45L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode cc = curl_easy_perform(e);
+    *status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    free(x.buf.data);
+    if (*status != 0 && (*status < 200 || *status >= 300))
+        return exit_code_of(*status);
+    return cc == CURLE_OK ? CLI_OK : CLI_ESERVER;
+}

@@ -82,6 +82,15 @@ int cli_report(const Cli *c, int rv, long status, json_t **reply);
 /* Prints "CMD: MESSAGE" on stderr and returns CODE. */
 int cli_fail(const Cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Reads the Server-Sent Events stream at PATH (sending LAST_ID, if any, as
+ * Last-Event-ID), calling BLOCK with the text of each event block (its lines,
+ * without the blank line that ends it) as it arrives, until the server ends
+ * the stream. *status gets the HTTP status (0 if none came). Returns CLI_OK
+ * when the stream ended, the exit code of a non-2xx status, or CLI_ESERVER
+ * when the connection failed or went quiet for 45 s. Prints nothing. */
+int cli_stream(const Cli *c, const char *path, const char *last_id, void (*block)(void *ud, char *text),
+               void *ud, long *status);
+
 /* Resolves REF, a task id or a task name, to a task id (ID of TASK_ID_MAX+1
  * bytes): an id is taken as is; a name must belong to exactly one task (else
  * CLI_ENOTFOUND, or CLI_EUSAGE listing the ids). Prints its own errors. */

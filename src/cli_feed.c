@@ -16,8 +16,9 @@ static const char events_help[] =
     "\n"
     "Prints the recent activity (task created, changed, run started, finished,\n"
     "dead, ...) one event a line: local time, type, task name, details. With\n"
-    "--follow, keeps printing new events as they happen until interrupted\n"
-    "(Ctrl-C); --since starts after an event id a previous run printed (-o json\n"
+    "--follow, keeps printing new events as they happen, from the live stream\n"
+    "(GET /api/v1/events/stream, resumed where it was after a drop), until\n"
+    "interrupted (Ctrl-C); --since starts after an event id a previous run printed (-o json\n"
     "prints each event as one JSON object a line, with its id).\n"
     "\n"
     "examples:\n"
@@ -91,6 +92,51 @@ static int events_batch(const Cli *c, char *last, size_t len)
     return CLI_OK;
 }
 
+typedef struct Follow {
+    const Cli *c;
+    char last[128];
+} Follow;
+
+/* One SSE block of the stream: print its event and remember its id. */
+static void follow_block_cb(void *ud, char *text)
+{
+    Follow *f = ud;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "data: ", 6) != 0)
+            continue; /* id:, retry: and heartbeat comments */
+        json_t *e = json_loads(line + 6, 0, NULL);
+        const char *id = json_string_value(json_object_get(e, "id"));
+        if (id != NULL) {
+            print_event(f->c, e);
+            snprintf(f->last, sizeof f->last, "%s", id);
+        }
+        json_decref(e);
+    }
+    fflush(stdout);
+}
+
+/* --follow: the live stream, resumed from the last id after each end or
+ * drop; a server without the stream is polled instead. */
+static int follow(const Cli *c, const char *last)
+{
+    Follow f = {.c = c};
+    snprintf(f.last, sizeof f.last, "%s", last);
+    for (int backoff = 500;;) {
+        long status;
+        int rv = cli_stream(c, "/api/v1/events/stream", f.last, follow_block_cb, &f, &status);
+        if (status == 404 || status == 405) {
+            while ((rv = events_batch(c, f.last, sizeof f.last)) == CLI_OK)
+                clock_sleep_ms(FOLLOW_POLL_MS);
+            return rv;
+        }
+        if (rv == CLI_EAUTH || rv == CLI_EAPI)
+            return cli_fail(c, rv, "the event stream was refused (HTTP %ld)", status);
+        backoff = rv == CLI_OK ? 500 : (backoff < 8000 ? backoff * 2 : backoff);
+        clock_sleep_ms(backoff);
+    }
+}
+
 int cli_events_main(int argc, char **argv)
 {
     static const CliOpt opts[] = {{"follow", 0}, {"f", 0}, {"since", 1}};
@@ -111,9 +157,9 @@ int cli_events_main(int argc, char **argv)
         cli_urlencode(since, last, sizeof last);
     else
         last[0] = '\0';
-    int follow = cli_opt_count(&a, "follow") + cli_opt_count(&a, "f") > 0;
-    while ((rv = events_batch(&c, last, sizeof last)) == CLI_OK && follow)
-        clock_sleep_ms(FOLLOW_POLL_MS);
+    rv = events_batch(&c, last, sizeof last);
+    if (rv == CLI_OK && cli_opt_count(&a, "follow") + cli_opt_count(&a, "f") > 0)
+        rv = follow(&c, last);
     return rv;
 }
 

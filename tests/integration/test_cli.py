@@ -5,7 +5,9 @@ import json
 import os
 import re
 import subprocess
+import time
 import unittest
+import urllib.request
 
 from dtstest import DTS, DtsCase, Http, api_up, free_port, wait_for
 
@@ -193,15 +195,33 @@ class CliTest(CliCase):
         with open(out_path, "w") as out:
             follow = subprocess.Popen([DTS, "events", "--follow"], stdout=out, env=e)
         self.addCleanup(lambda: (follow.kill(), follow.wait()))
-        self.dts("task", "create", "later", "--noop")
 
         def printed():
             with open(out_path) as f:
                 return f.read()
+        wait_for(lambda: self._streams_open(), timeout=10, what="the follower's stream")
+        started = time.monotonic()
+        self.dts("task", "create", "later", "--noop")
         wait_for(lambda: re.search(r"task\.created\s+later", printed()), timeout=10,
                  what="the follower to print the new task")
+        self.assertLess(time.monotonic() - started, 1.0)
         wait_for(lambda: re.search(r"run\.finished\s+later\s+succeeded", printed()), timeout=10,
                  what="the follower to print its run")
+        # The api restarts: the follower reconnects and goes on from where it was.
+        port = self.api.base.rsplit(":", 1)[1]
+        self.procs[0].stop()
+        self.start("api", "--listen", f"127.0.0.1:{port}")
+        wait_for(lambda: api_up(self.api), what="the api again")
+        self.dts("task", "create", "after-restart", "--noop")
+        wait_for(lambda: re.search(r"task\.created\s+after-restart", printed()), timeout=20,
+                 what="the follower to resume after the restart")
+        self.assertEqual(len(re.findall(r"task\.created\s+later\n", printed())), 1, printed())
+        self.assertIsNone(follow.poll())
+
+    def _streams_open(self):
+        """True once the api has a stream client (a second one past the bound would say so)."""
+        text = urllib.request.urlopen(self.api.base + "/metrics").read().decode()
+        return "events.stream" in text
 
 
 class CliTokenTest(CliCase):
