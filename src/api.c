@@ -321,11 +321,16 @@ static int list_filters(Req *r, TaskQuery *q)
             return -1;
         }
     }
-    if (sort != NULL && strcmp(sort, "created") != 0 && strcmp(sort, "-created") != 0) {
-        problem(r, 400, "Bad Request", "sort", "must be created (oldest first) or -created (newest first)");
+    static const char *const sorts[] = {"-created", "created", "name", "next_run", NULL};
+    int k = 0;
+    while (sort != NULL && sorts[k] != NULL && strcmp(sort, sorts[k]) != 0)
+        k++;
+    if (sort != NULL && sorts[k] == NULL) {
+        problem(r, 400, "Bad Request", "sort", "must be -created (newest first), created, name or next_run");
         return -1;
     }
-    q->oldest_first = sort != NULL && strcmp(sort, "created") == 0;
+    q->oldest_first = k == 1;
+    q->order = k == 2 ? TASK_ORDER_NAME : k == 3 ? TASK_ORDER_NEXT_RUN : TASK_ORDER_CREATED;
     return 0;
 }
 
@@ -355,6 +360,11 @@ static void tasks_list(Req *r)
     json_t *items;
     char next[TASK_ID_MAX + 1];
     int rv = store_task_list(r->st, &q, &items, next);
+    if (rv == STORE_ECONFLICT) { /* only a sorted list says so: too many tasks, or a cursor gone */
+        problem(r, 400, "Bad Request", q.cursor && strstr(store_errstr(r->st), "cursor") ? "cursor" : "sort",
+                store_errstr(r->st));
+        return;
+    }
     if (rv != STORE_OK) {
         store_problem(r, rv);
         return;

@@ -29,8 +29,8 @@ static const char task_help[] =
     "\n"
     "commands:\n"
     "  create NAME [flags] [-- COMMAND ARGS...]   register a task (or -f FILE)\n"
-    "  list [--state S] [--label K=V]... [--name-prefix P] [--sort created|-created]\n"
-    "       [--limit N] [--all]                  filters and order apply on the server\n"
+    "  list [--state S] [--label K=V]... [--name-prefix P] [--limit N] [--all]\n"
+    "       [--sort -created|created|name|next_run]  filters and order apply on the server\n"
     "  get TASK                                   show one task\n"
     "  edit TASK [-f FILE | flags]                change a task (the flags of create)\n"
     "  runs TASK [--limit N]                      its run history, newest first\n"
@@ -68,7 +68,7 @@ static const char task_help[] =
     "  dts task create nightly --cron \"0 3 * * *\" --tz Europe/Berlin -- /usr/local/bin/report --daily\n"
     "  dts task create ping --every 30s --http https://hooks.example/ping --label team=ops\n"
     "  dts task create -f task.yaml\n"
-    "  dts task list --label team=ops --sort created\n"
+    "  dts task list --label team=ops --sort next_run\n"
     "  dts task runs nightly --limit 5\n"
     "  dts task edit nightly --cron \"0 4 * * *\"\n"
     "  dts task get nightly -o json | jq .next_run_at\n"
@@ -433,7 +433,7 @@ static const CliOpt backfill_opts[] = {{"from", 1}, {"to", 1}};
 
 static const TaskCmd cmds[] = {
     {"create", task_create, cli_spec_opts, 0, 0, "create NAME [flags] [-- COMMAND ARGS...] | -f FILE"},
-    {"list", task_list, list_opts, 6, 0, "list [--state S] [--label K=V]... [--name-prefix P] [--sort created|-created] [--limit N] [--all]"},
+    {"list", task_list, list_opts, 6, 0, "list [--state S] [--label K=V]... [--name-prefix P] [--sort -created|created|name|next_run] [--limit N] [--all]"},
     {"get", task_get, NULL, 0, 1, "get TASK"},
     {"edit", task_edit, cli_spec_opts, 0, 1, "edit TASK [-f FILE | flags]"},
     {"runs", task_runs, limit_opts, 1, 1, "runs TASK [--limit N]"},

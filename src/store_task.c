@@ -342,6 +342,8 @@ static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *
 
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1])
 {
+    if (q->order != TASK_ORDER_CREATED)
+        return store_task_list_sorted(st, q, items, next_cursor);
     char cursor[TASK_ID_MAX + 1] = "";
     char **ids = xcalloc((size_t)q->limit, sizeof *ids);
     int scanned = 0, rv = STORE_OK;
@@ -403,4 +405,19 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items)
     }
     freeReplyObject(r);
     return STORE_OK;
+}
+
+json_t *store_task_view_of(const redisReply *h)
+{
+    return task_view(h, NULL);
+}
+
+int store_task_matches(const redisReply *h, const TaskQuery *q)
+{
+    return matches(h, q);
+}
+
+const char *store_hash_field(const redisReply *h, const char *name)
+{
+    return field(h, name);
 }

@@ -157,6 +157,14 @@ async function checkListAndDashboard(page, name) {
   await page.locator("tbody tr a", { hasText: name }).waitFor();
   assert.match(await page.locator("tbody tr").first().textContent(), /in \d+ seconds?|now/);
   await shot(page, "tasks");
+  step("the list sorts by name on the server, across everything listed");
+  await page.locator("#f-search").fill("");
+  await page.locator("#f-label").fill("");
+  await page.locator("#f-sort").selectOption("name");
+  await until(page, () => {
+    const names = [...document.querySelectorAll("tbody tr td[data-label=Name] a")].map((a) => a.textContent);
+    return names.length > 1 && names.every((n, i) => i === 0 || names[i - 1] <= n);
+  });
   await page.goto(`${base}/#/`);
   await page.locator("#chart-throughput canvas").waitFor();
   await page.locator("#chart-lateness canvas").waitFor();

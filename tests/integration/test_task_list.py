@@ -50,8 +50,32 @@ class TaskListTest(DtsCase):
         self.assertEqual(self.pages("sort=created&label=team=web", limit=3),
                          self.order(lambda i: i % 2 == 1, oldest_first=True))
 
+    def test_sort_by_name_and_next_run_with_cursors(self):
+        # Names in an order of their own: t24 first, then the rest by name.
+        self.api.request("PUT", f"/api/v1/tasks/{self.ids[24]}",
+                         {"name": "a-first", "labels": {"team": "data", "tier": "0"}, "schedule": {"cron": "@daily"},
+                          "action": {"type": "noop"}})
+        names = self.pages("sort=name", limit=4)
+        self.assertEqual(names, ["a-first"] + [f"t{i:02d}" for i in range(24)])
+        self.assertEqual(self.pages("sort=name&label=team=web", limit=5), [f"t{i:02d}" for i in range(1, 24, 2)])
+        # Next run: spread the due times by giving some tasks a yearly schedule, one a pause (never due: last).
+        for i in (3, 7):
+            self.api.request("PUT", f"/api/v1/tasks/{self.ids[i]}",
+                             {"name": f"t{i:02d}", "schedule": {"cron": "@yearly"}, "action": {"type": "noop"}})
+        self.api.post(f"/api/v1/tasks/{self.ids[5]}/pause")
+        order = self.pages("sort=next_run", limit=3)
+        self.assertEqual(len(order), 25)
+        self.assertEqual(order[-3:], ["t03", "t07", "t05"])  # yearly after daily; the paused one last
+        # A page starts after its cursor even when tasks come and go in between.
+        status, first, _ = self.api.get("/api/v1/tasks?sort=name&limit=3")
+        self.assertEqual([t["name"] for t in first["items"]], ["a-first", "t00", "t01"])
+        self.create({"name": "a-zero", "schedule": {"cron": "@daily"}, "action": {"type": "noop"}})
+        self.api.request("DELETE", f"/api/v1/tasks/{self.ids[2]}")
+        _, second, _ = self.api.get(f"/api/v1/tasks?sort=name&limit=3&cursor={first['next_cursor']}")
+        self.assertEqual([t["name"] for t in second["items"]], ["t03", "t04", "t05"])
+
     def test_bad_filters_are_400_naming_the_field(self):
-        for query, field in [("label=team", "label"), ("label==x", "label"), ("sort=name", "sort"),
+        for query, field in [("label=team", "label"), ("label==x", "label"), ("sort=size", "sort"),
                              ("&".join(["label=a=b"] * 9), "label")]:
             status, body, _ = self.api.get(f"/api/v1/tasks?{query}")
             self.assertEqual((status, body["field"]), (400, field), query)

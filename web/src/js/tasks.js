@@ -1,20 +1,14 @@
 // The task list: search by name (prefix), filter by state and by label
-// (key=value, comma-separated for several) and sort by creation, all on the
-// server so they hold across pages; a bare label key and the name and
-// next-run orders apply to the loaded page. Pages follow the api's cursors.
+// (key=value, comma-separated for several) and sort (by creation, name or
+// next run), all on the server so they hold across pages; only a bare label
+// key filters the loaded page. Pages follow the api's cursors.
 
 import { get } from "./api.js";
 import { debounce, el, pill, when } from "./util.js";
 
 const PAGE = 20;
-const SERVER_SORTS = { newest: "-created", oldest: "created" };
-const SORTS = {
-  newest: () => 0, // the api's order
-  oldest: () => 0, // the api's order
-
-  name: (a, b) => a.name.localeCompare(b.name),
-  next: (a, b) => (a.next_run_at || "~").localeCompare(b.next_run_at || "~"),
-};
+// Every order is the api's (GET /api/v1/tasks?sort=...), so it holds across pages.
+const SERVER_SORTS = { newest: "-created", oldest: "created", name: "name", next: "next_run" };
 
 /** The key=value label filters the server applies. */
 function serverLabels(filter) {
@@ -54,8 +48,8 @@ export async function tasksView(main) {
   const q = el("input", { id: "f-search", type: "search", placeholder: "name starts with…", autocomplete: "off" });
   const st = el("select", { id: "f-state" }, ["", "active", "paused", "completed"].map((s) => el("option", { value: s }, s || "any")));
   const label = el("input", { id: "f-label", type: "text", placeholder: "team=data" });
-  const sortName = { next: "next run (this page)", name: "name (this page)" };
-  const sort = el("select", { id: "f-sort" }, Object.keys(SORTS).map((s) => el("option", { value: s }, sortName[s] || s)));
+  const sortName = { next: "next run" };
+  const sort = el("select", { id: "f-sort" }, Object.keys(SERVER_SORTS).map((s) => el("option", { value: s }, sortName[s] || s)));
   const body = el("tbody");
   const status = el("p", { class: "muted", role: "status" });
   const prev = el("button", { type: "button", onclick: () => go(-1) }, "Previous");
@@ -70,7 +64,7 @@ export async function tasksView(main) {
   let items = [];
   let nextCursor = null;
   function draw() {
-    const shown = items.filter((t) => labelMatch(t, state.label)).sort(SORTS[state.sort]);
+    const shown = items.filter((t) => labelMatch(t, state.label));
     body.replaceChildren(...shown.map(row));
     status.textContent = shown.length ? `${shown.length} task${shown.length === 1 ? "" : "s"} on page ${state.page + 1}`
       : "No tasks match. Create one with “New task”.";
@@ -106,7 +100,7 @@ export async function tasksView(main) {
   q.addEventListener("input", debounce(() => { state.q = q.value.trim(); reset(); }, 250));
   st.addEventListener("change", () => { state.st = st.value; reset(); });
   label.addEventListener("input", debounce(() => { state.label = label.value.trim(); reset(); }, 250));
-  sort.addEventListener("change", () => { state.sort = sort.value; if (SERVER_SORTS[sort.value]) reset(); else draw(); });
+  sort.addEventListener("change", () => { state.sort = sort.value; reset(); });
   await load();
   const timer = setInterval(load, 5000);
   return () => clearInterval(timer);
