@@ -26,8 +26,12 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "plan.h"
 #include "service.h"
 #include "task.h"
+
+/* cron_next calls one pass may spend on misfire counting (a few ms). */
+#define PASS_BUDGET 50000
 
 typedef struct Sched {
     Store *st;
@@ -107,72 +111,40 @@ static void leases_update(Sched *s, int64_t now)
     free(got);
 }
 
-/* Counts fire times in (from, to], stopping at LIMIT; *last gets the last one. */
-static int64_t count_fires(const CronExpr *e, const Tz *tz, int64_t anchor, int64_t from, int64_t to,
-                           int64_t limit, int64_t *last)
-{
-    int64_t n = 0, t = from;
-    *last = from;
-    while (n < limit && (t = cron_next(e, tz, anchor, t)) >= 0 && t <= to) {
-        *last = t;
-        n++;
-    }
-    return n;
-}
-
-/* Applies the misfire policy to an occurrence overdue by more than its
- * threshold (DESIGN: run_once is the default):
- *   run_once  run it, count the others missed since as coalesced, resume from now;
- *   skip      run none of them, count them as skipped, resume from now;
- *   run_all   run each in turn, at most TASK_MISFIRE_RUN_ALL_CAP (older ones skipped). */
-static void plan_misfire(DueItem *it, const CronExpr *e, const Tz *tz, int64_t now)
-{
-    int64_t last, missed = count_fires(e, tz, it->created_ms, it->due_ms, now, 100000, &last);
-    switch (task_misfire_parse(it->misfire)) {
-    case MISFIRE_SKIP:
-        it->dispatch = 0;
-        it->skipped = missed + 1;
-        it->next_ms = cron_next(e, tz, it->created_ms, now);
-        break;
-    case MISFIRE_RUN_ALL:
-        it->next_ms = cron_next(e, tz, it->created_ms, it->due_ms);
-        if (missed > TASK_MISFIRE_RUN_ALL_CAP) { /* keep only the newest CAP */
-            it->skipped = missed - TASK_MISFIRE_RUN_ALL_CAP;
-            count_fires(e, tz, it->created_ms, it->due_ms, now, it->skipped, &last);
-            it->next_ms = cron_next(e, tz, it->created_ms, last);
-        }
-        break;
-    default:
-        it->coalesced = missed;
-        it->next_ms = cron_next(e, tz, it->created_ms, now);
-    }
-}
-
-/* Decides what dispatching IT means: whether to run it and the next due time
- * of its task, within the task's end_at and max_runs. */
-static void plan_item(Sched *s, DueItem *it, int64_t now)
+/* Decides what dispatching IT means (plan.h), spending at most *BUDGET
+ * cron_next calls; an item planned when the pass's budget is spent waits for
+ * the next pass (it->defer), so a pass stays short whatever the backlog. */
+static void plan_item(Sched *s, DueItem *it, int64_t now, int64_t *budget)
 {
     it->dispatch = 1;
     it->next_ms = -1;
-    if (it->retry || strcmp(it->kind, "cron") != 0)
+    if (it->retry)
+        return; /* a retry or held occurrence: no schedule of its own */
+    int cron = strcmp(it->kind, "cron") == 0;
+    if (cron && *budget < PLAN_MIN_BUDGET) {
+        it->defer = 1;
         return;
+    }
     char err[160];
-    CronExpr *e = cron_parse(it->cron, err, sizeof err);
-    const Tz *tz = tz_get(it->tz[0] ? it->tz : "UTC", err, sizeof err);
-    if (e == NULL || tz == NULL) {
+    CronExpr *e = cron ? cron_parse(it->cron, err, sizeof err) : NULL;
+    const Tz *tz = cron ? tz_get(it->tz[0] ? it->tz : "UTC", err, sizeof err) : NULL;
+    if (cron && (e == NULL || tz == NULL)) {
         log_error("stored schedule no longer parses; the task stops", "{s:s,s:s}", "task_id", it->id, "error", err);
         cron_free(e);
         return;
     }
-    int64_t threshold = it->misfire_ms >= 0 ? it->misfire_ms : s->misfire_ms;
-    if (now - it->due_ms > threshold)
-        plan_misfire(it, e, tz, now);
-    else
-        it->next_ms = cron_next(e, tz, it->created_ms, it->due_ms);
-    if (it->max_runs > 0 && it->dispatched + it->dispatch >= it->max_runs)
-        it->next_ms = -1;
-    if (it->end_at_ms > 0 && it->next_ms > it->end_at_ms)
-        it->next_ms = -1;
+    PlanInput in = {.expr = e, .tz = tz, .anchor_ms = it->created_ms, .due_ms = it->due_ms, .now_ms = now,
+                    .threshold_ms = it->misfire_ms >= 0 ? it->misfire_ms : s->misfire_ms,
+                    .misfire = task_misfire_parse(it->misfire) < 0 ? MISFIRE_RUN_ONCE
+                                                                    : (MisfirePolicy)task_misfire_parse(it->misfire),
+                    .end_at_ms = it->end_at_ms, .max_runs = it->max_runs, .dispatched = it->dispatched};
+    Plan p;
+    plan_due(&in, *budget, &p);
+    *budget -= p.work;
+    it->dispatch = p.dispatch;
+    it->next_ms = p.next_ms;
+    it->skipped = p.skipped;
+    it->coalesced = p.coalesced;
     cron_free(e);
 }
 
@@ -194,9 +166,12 @@ static int64_t dispatch_pass(Sched *s, int64_t now)
         full |= s->counts[i] == s->batch;
     }
     if (total > 0 && store_due_details(s->st, s->owned, s->nowned, s->items, s->counts, (int)s->batch) == STORE_OK) {
+        int64_t budget = PASS_BUDGET;
         for (int i = 0; i < s->nowned; i++)
-            for (int j = 0; j < s->counts[i]; j++)
-                plan_item(s, &s->items[i * s->batch + j], now);
+            for (int j = 0; j < s->counts[i]; j++) {
+                plan_item(s, &s->items[i * s->batch + j], now, &budget);
+                full |= s->items[i * s->batch + j].defer;
+            }
         if (store_dispatch(s->st, s->owned, s->nowned, s->items, s->counts, (int)s->batch, now, &dispatched) != STORE_OK)
             log_warn("dispatch failed", "{s:s}", "error", store_errstr(s->st));
         for (int i = 0; i < s->nowned; i++)
@@ -207,19 +182,27 @@ static int64_t dispatch_pass(Sched *s, int64_t now)
     }
     if (full)
         return 0;
-    int64_t wait = earliest == INT64_MAX ? s->idle_ms : earliest - clock_now_ms();
+    int64_t wait = earliest == INT64_MAX ? s->idle_ms : earliest - clock_shared_ms();
     return wait < 0 ? 0 : wait < s->idle_ms ? wait : s->idle_ms;
 }
 
+/* Every decision of a pass (what is due, who is alive, what misfired) is made
+ * on Redis's clock, read once per pass: host clocks disagree by seconds. The
+ * host clock only measures how long to sleep. */
 static void run(Sched *s)
 {
     while (!service_stopping) {
-        int64_t now = clock_now_ms();
+        int64_t now;
+        if (store_time(s->st, &now) != STORE_OK) {
+            log_warn("redis unreachable; retrying", "{s:s}", "error", store_errstr(s->st));
+            clock_sleep_ms(s->idle_ms);
+            continue;
+        }
         if (clock_mono_ms() >= s->next_lease_ms) {
             leases_update(s, now);
             s->next_lease_ms = clock_mono_ms() + s->lease_ttl_ms / 3;
         }
-        int64_t wait = dispatch_pass(s, clock_now_ms());
+        int64_t wait = dispatch_pass(s, clock_shared_ms());
         int64_t until_lease = s->next_lease_ms - clock_mono_ms();
         clock_sleep_ms(wait < until_lease ? wait : until_lease);
     }

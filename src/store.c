@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "store_private.h"
 
@@ -151,6 +152,8 @@ int store_reply_error(Store *st, const redisReply *r)
         return STORE_ESTALE;
     if (strncmp(r->str, "ECONFLICT", 9) == 0)
         return STORE_ECONFLICT;
+    if (strncmp(r->str, "ERETRY", 6) == 0)
+        return STORE_ERETRY;
     return STORE_EIO;
 }
 
@@ -244,5 +247,20 @@ int store_check(Store *st)
                  theirs);
         return STORE_EMETA;
     }
+    return STORE_OK;
+}
+
+int store_time(Store *st, int64_t *now_ms)
+{
+    redisReply *r = rconn_cmd(st->rc, "TIME");
+    const char *secs = reply_str(reply_elem(r, 0)), *usecs = reply_str(reply_elem(r, 1));
+    if (secs == NULL || usecs == NULL) {
+        int rv = r == NULL ? store_io_error(st) : STORE_EIO;
+        freeReplyObject(r);
+        return rv;
+    }
+    *now_ms = strtoll(secs, NULL, 10) * 1000 + strtoll(usecs, NULL, 10) / 1000;
+    freeReplyObject(r);
+    clock_shared_sync(*now_ms);
     return STORE_OK;
 }

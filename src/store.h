@@ -12,6 +12,8 @@
  *   P:{N}:ready           stream  occurrences to run now; consumer group "exec"
  *   P:{N}:runs:ID         hash    run id -> run record (JSON)
  *   P:{N}:runidx:ID       zset    run id -> start time, for newest-first history
+ *   P:{N}:held:ID         hash    occurrences of a paused task waiting for its
+ *                                 resume: due member token -> due score
  *   P:{N}:events          stream  capped feed of what happened
  *   P:{N}:dead            stream  capped dead-letter record
  *   P:{N}:lease           string  the scheduler owning the shard, with a TTL
@@ -43,6 +45,7 @@ enum {
     STORE_ESTALE = -3,    /* the version given is not the current one */
     STORE_ECONFLICT = -4, /* the task's state does not allow it */
     STORE_EMETA = -5,     /* the shard count disagrees with the one in Redis */
+    STORE_ERETRY = -6,    /* what the caller planned from moved meanwhile: read again */
 };
 
 typedef struct Store Store;
@@ -73,6 +76,10 @@ uint64_t store_reconnects(const Store *st);
  * (with errstr explaining) or STORE_EIO. Also what /readyz asks. */
 int store_check(Store *st);
 
+/* Reads Redis's clock (TIME) into *now_ms and syncs the process's shared
+ * clock (clock_shared_ms) to it. STORE_OK or STORE_EIO. */
+int store_time(Store *st, int64_t *now_ms);
+
 /* ---- tasks (api) ---- */
 
 /* Stores a new task with its first due time (-1: never; IMMEDIATE: XADD now). */
@@ -86,10 +93,34 @@ int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t n
 int store_task_create_argv(const char *prefix, int shards, const char *id, const TaskSpec *spec,
                            int64_t now_ms, int64_t due_ms, char ***argv, size_t **lens);
 
-/* Replaces the spec if EXPECTED_VERSION (or -1 for any) is current. *version
- * gets the new version. STORE_ENOTFOUND, STORE_ESTALE. */
-int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
-                       int64_t now_ms, int64_t due_ms, int immediate, int64_t *version);
+/* How a PUT replaces a task (see scripts/replace.lua). */
+typedef struct TaskReplace {
+    int64_t expected_version;   /* If-Match, or -1 for any */
+    int keep_schedule;          /* 1: the schedule is unchanged: due time and state stay */
+    int64_t expected_pending;   /* the pending due time the caller planned from, -1: none */
+    int64_t due_ms;             /* the new schedule's first due time, -1: never */
+    int immediate;              /* 1: the new spec runs now */
+    const int64_t *settle;      /* overdue occurrences of the old schedule to run now */
+    int nsettle;
+    int64_t skipped, coalesced; /* and what the misfire policy counted of it */
+} TaskReplace;
+
+/* Replaces the spec as REP says. *version gets the new version.
+ * STORE_ENOTFOUND, STORE_ESTALE (If-Match), STORE_ERETRY (the pending
+ * occurrence moved meanwhile: read and plan again). */
+int store_task_replace(Store *st, const char *id, const TaskSpec *spec, const TaskReplace *rep, int64_t now_ms,
+                       int64_t *version);
+
+/* What the api plans pause, resume and edits from. */
+typedef struct TaskStored {
+    int64_t version, created_ms, dispatched;
+    int64_t pending_ms; /* the pending occurrence's due time (held while paused), -1: none */
+    char state[16];
+    json_t *spec;       /* the stored spec; the caller decrefs */
+} TaskStored;
+
+/* Reads task ID's stored fields. STORE_ENOTFOUND if there is none. */
+int store_task_stored(Store *st, const char *id, TaskStored *out);
 
 /* Reads a task as the API shows it. *out is a new JSON object (caller
  * decrefs). *spec_out, if not NULL, gets the stored spec (caller decrefs). */
@@ -101,8 +132,10 @@ int store_task_delete(Store *st, const char *id, int64_t now_ms);
 int store_task_set_state(Store *st, const char *id, int64_t version, const char *state,
                          int64_t due_ms, int64_t now_ms);
 
-/* Adds a manual occurrence to the ready stream now. */
-int store_task_trigger(Store *st, const char *id, int64_t now_ms);
+/* Adds a manual occurrence to the ready stream now, with an identity of its
+ * own: *sched_ms gets its scheduled ms (Redis's time, moved on past any other
+ * occurrence of the task at that instant). STORE_ECONFLICT if it is paused. */
+int store_task_trigger(Store *st, const char *id, int64_t now_ms, int64_t *sched_ms);
 
 #define TASK_QUERY_LABELS_MAX 8
 #define TASK_SORT_MAX 10000 /* tasks a list sorted by name or next run may span */
@@ -128,6 +161,9 @@ typedef struct TaskQuery {
  * cursor of the next page, or "" at the end. */
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
 
+/* How many tasks the store holds, in every shard and state (quotas). */
+int store_task_count(Store *st, long long *count);
+
 /* A task's runs, newest first, at most LIMIT. *items is a new JSON array. */
 int store_runs_list(Store *st, const char *id, int limit, json_t **items);
 
@@ -148,13 +184,16 @@ int store_task_names(Store *st, json_t *items, const char *id_key);
 /* ---- scheduler ---- */
 
 /* A member of a due set: a task's next occurrence, or a retry token
- * "retry:TASK:SCHED_MS:ATTEMPT" (a failed run's next attempt). */
+ * "retry:TASK:SCHED_MS:ATTEMPT" (a failed run's next attempt), or a held
+ * occurrence "retry:TASK:SCHED_MS:ATTEMPT:KIND" (one that was waiting when its
+ * task was paused, kept in P:{N}:held:ID until the task resumes). */
 typedef struct DueItem {
     char member[128];
     char id[TASK_ID_MAX + 1];  /* the task */
     int64_t sched_ms;          /* the occurrence: due time, or the retried one's */
     int attempt;               /* 1, or the retry's attempt */
-    int retry;                 /* 1 for a retry token */
+    int retry;                 /* 1 for a retry token (or a held occurrence) */
+    char token_kind[12];       /* the kind it runs as: retry, or a held one's */
     char due[32];              /* the score exactly as Redis prints it */
     int64_t due_ms;
     /* filled by store_due_details */
@@ -164,6 +203,7 @@ typedef struct DueItem {
     /* set by the caller before store_dispatch */
     int64_t next_ms;   /* next due of a recurring task, -1: none */
     int dispatch;      /* 0: move the schedule on without running (misfire skip) */
+    int defer;         /* 1: not planned this pass; left for the next one */
     int64_t skipped, coalesced; /* misfire counts to add to the task */
 } DueItem;
 

@@ -121,8 +121,14 @@ static int due_item_parse(DueItem *it, const char *member, const char *score)
         return 0;
     }
     long long sched;
-    int attempt, n = 0;
-    if (sscanf(member + 6, "%64[A-Za-z0-9_-]:%lld:%d%n", it->id, &sched, &attempt, &n) != 3 || member[6 + n] != '\0')
+    int attempt, n = 0, k = 0;
+    if (sscanf(member + 6, "%64[A-Za-z0-9_-]:%lld:%d%n", it->id, &sched, &attempt, &n) != 3)
+        return -1;
+    /* A held occurrence (paused while it waited) keeps its kind: ":KIND". */
+    snprintf(it->token_kind, sizeof it->token_kind, "retry");
+    if (member[6 + n] == ':' && (sscanf(member + 7 + n, "%11[a-z]%n", it->token_kind, &k) != 1 || k == 0))
+        return -1;
+    if (member[6 + n + (k ? k + 1 : 0)] != '\0')
         return -1;
     it->retry = 1;
     it->sched_ms = sched;
@@ -229,20 +235,29 @@ int store_due_details(Store *st, const int *shards, int n, DueItem *items, const
 static void dispatch_args(Store *st, int shard, const DueItem *items, int n, int64_t now_ms, Args *a)
 {
     char k[KEY_MAX], ms[32];
+    int planned = 0;
+    for (int i = 0; i < n; i++)
+        planned += !items[i].defer;
     args_add(a, "EVALSHA");
     args_add(a, st->sha[SCRIPT_DISPATCH]);
-    args_addf(a, "%d", n + 2);
+    args_addf(a, "%d", 2 * planned + 2);
     skey(st, k, shard, "due", NULL);
     args_add(a, k);
     skey(st, k, shard, "ready", NULL);
     args_add(a, k);
     for (int i = 0; i < n; i++) {
+        if (items[i].defer)
+            continue;
         skey(st, k, shard, "task", items[i].id);
+        args_add(a, k);
+        skey(st, k, shard, "held", items[i].id);
         args_add(a, k);
     }
     args_add(a, ms_str(ms, now_ms));
     for (int i = 0; i < n; i++) {
         const DueItem *it = &items[i];
+        if (it->defer)
+            continue;
         args_add(a, it->member);
         args_add(a, it->id);
         args_add(a, it->due);
@@ -253,7 +268,7 @@ static void dispatch_args(Store *st, int shard, const DueItem *items, int n, int
         args_add(a, ms_str(ms, it->coalesced));
         args_add(a, ms_str(ms, it->sched_ms));
         args_addf(a, "%d", it->attempt);
-        args_add(a, it->retry ? "retry" : "schedule");
+        args_add(a, it->retry ? it->token_kind : "schedule");
     }
 }
 

@@ -43,7 +43,8 @@ static void add_keys(Args *a, const char *prefix, int shards, const char *id, co
     char k[KEY_MAX];
     int shard = store_shard_of(id, shards);
     for (; *names; names++) {
-        int per_task = strcmp(*names, "task") == 0 || strcmp(*names, "runs") == 0 || strcmp(*names, "runidx") == 0;
+        int per_task = strcmp(*names, "task") == 0 || strcmp(*names, "runs") == 0 ||
+                       strcmp(*names, "runidx") == 0 || strcmp(*names, "held") == 0;
         store_key(k, sizeof k, prefix, shard, *names, per_task ? id : NULL);
         args_add(a, k);
     }
@@ -82,22 +83,29 @@ int store_task_create_argv(const char *prefix, int shards, const char *id, const
     return a.n;
 }
 
-int store_task_replace(Store *st, const char *id, const TaskSpec *spec, int64_t expected_version,
-                       int64_t now_ms, int64_t due_ms, int immediate, int64_t *version)
+int store_task_replace(Store *st, const char *id, const TaskSpec *spec, const TaskReplace *rep, int64_t now_ms,
+                       int64_t *version)
 {
     char ms[32];
     Args a = {0};
-    static const char *const names[] = {"task", "due", "ready", "events", NULL};
+    static const char *const names[] = {"task", "due", "ready", "events", "held", NULL};
     add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
-    args_add(&a, expected_version < 0 ? "" : ms_str(ms, expected_version));
+    args_add(&a, rep->expected_version < 0 ? "" : ms_str(ms, rep->expected_version));
     args_add(&a, ms_str(ms, now_ms));
-    args_add(&a, ms_str(ms, due_ms));
-    args_add(&a, immediate ? "1" : "0");
+    args_add(&a, rep->keep_schedule ? "keep" : "reschedule");
+    args_add(&a, rep->expected_pending < 0 ? "" : ms_str(ms, rep->expected_pending));
+    args_add(&a, ms_str(ms, rep->due_ms));
+    args_add(&a, rep->immediate ? "1" : "0");
     args_add(&a, EVENTS_MAXLEN);
+    args_add(&a, ms_str(ms, rep->skipped));
+    args_add(&a, ms_str(ms, rep->coalesced));
+    args_addf(&a, "%d", rep->nsettle);
+    for (int i = 0; i < rep->nsettle; i++)
+        args_add(&a, ms_str(ms, rep->settle[i]));
     add_spec_fields(&a, spec);
     long long v = 0;
-    int rv = store_eval_int(st, SCRIPT_REPLACE, 4, &a, &v);
+    int rv = store_eval_int(st, SCRIPT_REPLACE, 5, &a, &v);
     *version = v;
     return rv;
 }
@@ -106,13 +114,13 @@ int store_task_delete(Store *st, const char *id, int64_t now_ms)
 {
     char ms[32];
     Args a = {0};
-    static const char *const names[] = {"task", "tasks", "due", "runs", "runidx", "events", NULL};
+    static const char *const names[] = {"task", "tasks", "due", "runs", "runidx", "events", "held", NULL};
     add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
     long long n = 0;
-    int rv = store_eval_int(st, SCRIPT_DELETE, 6, &a, &n);
+    int rv = store_eval_int(st, SCRIPT_DELETE, 7, &a, &n);
     return rv == STORE_OK && n == 0 ? STORE_ENOTFOUND : rv;
 }
 
@@ -121,7 +129,7 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
 {
     char ms[32];
     Args a = {0};
-    static const char *const names[] = {"task", "due", "events", NULL};
+    static const char *const names[] = {"task", "due", "events", "held", NULL};
     add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, version));
@@ -129,19 +137,50 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
     args_add(&a, ms_str(ms, due_ms));
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
-    return store_eval_int(st, SCRIPT_SET_STATE, 3, &a, NULL);
+    return store_eval_int(st, SCRIPT_SET_STATE, 4, &a, NULL);
 }
 
-int store_task_trigger(Store *st, const char *id, int64_t now_ms)
+int store_task_trigger(Store *st, const char *id, int64_t now_ms, int64_t *sched_ms)
 {
     char ms[32];
     Args a = {0};
-    static const char *const names[] = {"task", "ready", "events", NULL};
+    static const char *const names[] = {"task", "ready", "events", "due", NULL};
     add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
-    return store_eval_int(st, SCRIPT_TRIGGER, 3, &a, NULL);
+    long long sched = 0;
+    int rv = store_eval_int(st, SCRIPT_TRIGGER, 4, &a, &sched);
+    *sched_ms = sched;
+    return rv;
+}
+
+int store_task_stored(Store *st, const char *id, TaskStored *out)
+{
+    char k[KEY_MAX];
+    memset(out, 0, sizeof *out);
+    skey(st, k, store_shard_of(id, st->shards), "task", id);
+    redisReply *r = rconn_cmd(st->rc, "HMGET %s version state next held_due created dispatched spec", k);
+    if (r == NULL)
+        return store_io_error(st);
+    const char *v[7] = {0};
+    for (int i = 0; i < 7; i++)
+        v[i] = reply_str(reply_elem(r, (size_t)i));
+    int rv = r->type != REDIS_REPLY_ARRAY ? STORE_EIO : v[0] == NULL ? STORE_ENOTFOUND : STORE_OK;
+    if (rv == STORE_OK) {
+        int paused = v[1] != NULL && strcmp(v[1], "paused") == 0;
+        const char *pending = paused ? v[3] : v[2];
+        out->version = strtoll(v[0], NULL, 10);
+        snprintf(out->state, sizeof out->state, "%s", v[1] ? v[1] : "");
+        out->pending_ms = pending != NULL && pending[0] ? strtoll(pending, NULL, 10) : -1;
+        out->created_ms = v[4] ? strtoll(v[4], NULL, 10) : 0;
+        out->dispatched = v[5] ? strtoll(v[5], NULL, 10) : 0;
+        out->spec = v[6] ? json_loads(v[6], 0, NULL) : NULL;
+        if (out->spec == NULL)
+            rv = STORE_EIO;
+    }
+    freeReplyObject(r);
+    return rv;
 }
 
 /* ---- reading ---- */

@@ -31,6 +31,18 @@ int64_t clock_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + atomic_load(&skew_ms);
 }
 
+static _Atomic int64_t shared_offset_ms;
+
+int64_t clock_shared_ms(void)
+{
+    return clock_now_ms() + atomic_load(&shared_offset_ms);
+}
+
+void clock_shared_sync(int64_t shared_ms)
+{
+    atomic_store(&shared_offset_ms, shared_ms - clock_now_ms());
+}
+
 int64_t clock_mono_ms(void)
 {
     struct timespec ts;

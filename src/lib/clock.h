@@ -11,6 +11,16 @@
  * to make a process's clock jump. */
 int64_t clock_now_ms(void);
 
+/* The shared clock: Redis's time as this process last measured it, that is
+ * clock_now_ms() corrected by the offset clock_shared_sync recorded. Hosts
+ * disagree by seconds; every decision two processes must agree on uses this
+ * (or TIME inside a script), never clock_now_ms(). Before the first sync it is
+ * clock_now_ms(). Thread-safe. */
+int64_t clock_shared_ms(void);
+
+/* Records that the shared clock reads SHARED_MS now (a TIME reply just read). */
+void clock_shared_sync(int64_t shared_ms);
+
 /* Milliseconds on the monotonic clock, for intervals and deadlines. */
 int64_t clock_mono_ms(void);
 

@@ -1,6 +1,7 @@
 /* rconn: one synchronous Redis connection that reconnects with backoff. */
 #include "rconn.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,7 +145,13 @@ int rconn_ensure(RConn *rc)
         snprintf(why, sizeof why, "redis connect: %s", rc->ctx ? rc->ctx->errstr : "out of memory");
         return fail(rc, why);
     }
+    /* hiredis opens without SOCK_CLOEXEC: an authenticated socket must never
+     * reach a child (actions are exec'd by the executor). */
+    fcntl(rc->ctx->fd, F_SETFD, FD_CLOEXEC);
     struct timeval io = {.tv_sec = IO_TIMEOUT_S};
+    const char *seam = getenv("DTS_REDIS_TIMEOUT_MS"); /* test seam: a short I/O timeout */
+    if (seam != NULL && atoll(seam) > 0)
+        io = (struct timeval){.tv_sec = atoll(seam) / 1000, .tv_usec = atoll(seam) % 1000 * 1000};
     redisSetTimeout(rc->ctx, io);
     redisEnableKeepAlive(rc->ctx);
     if (handshake(rc) != 0)
@@ -181,9 +188,11 @@ static redisReply *finish(RConn *rc, void *reply)
 }
 
 /* A connection quiet for this long may have been cut while idle (a Redis
- * restart leaves every pooled connection dead): its first failure is retried
- * once on a fresh connection, without backoff. A command that fails before
- * any reply on such a connection was not run by the Redis now answering. */
+ * restart leaves every pooled connection dead). It is probed with a PING
+ * first, and re-made at once (without backoff) if the PING fails. A command
+ * itself is sent exactly once: a write whose reply timed out may have been
+ * applied, so resending it could apply it twice (a trigger run twice, a create
+ * answered as a conflict). Its failure is returned to the caller instead. */
 #define STALE_AFTER_MS 1000
 
 static int maybe_stale(const RConn *rc)
@@ -191,24 +200,33 @@ static int maybe_stale(const RConn *rc)
     return rc->ctx != NULL && clock_mono_ms() - rc->last_ok_ms > STALE_AFTER_MS;
 }
 
-/* Sends one formatted command and reads its reply, resending it once on a
- * fresh connection when the connection may have been stale. Frees CMD. */
+static void probe_stale(RConn *rc)
+{
+    redisReply *r = redisCommand(rc->ctx, "PING");
+    if (r == NULL) {
+        rconn_drop(rc);
+        rc->retry_at_ms = 0;
+    } else {
+        rc->last_ok_ms = clock_mono_ms();
+    }
+    freeReplyObject(r);
+}
+
+/* Sends one formatted command once and reads its reply. Frees CMD. */
 static redisReply *send_formatted(RConn *rc, char *cmd, long long len)
 {
-    int stale = maybe_stale(rc);
+    if (len < 0)
+        return NULL;
+    if (maybe_stale(rc))
+        probe_stale(rc);
     redisReply *r = NULL;
-    for (int tries = 0; r == NULL && len >= 0 && tries < 1 + stale; tries++) {
+    if (rconn_ensure(rc) == 0) {
         void *reply = NULL;
-        if (tries > 0)
-            rc->retry_at_ms = 0;
-        if (rconn_ensure(rc) != 0)
-            continue;
         if (redisAppendFormattedCommand(rc->ctx, cmd, (size_t)len) == REDIS_OK)
             redisGetReply(rc->ctx, &reply);
         r = finish(rc, reply);
     }
-    if (len >= 0)
-        redisFreeCommand(cmd);
+    redisFreeCommand(cmd);
     return r;
 }
 

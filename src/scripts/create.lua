@@ -14,6 +14,7 @@ redis.call('HSET', KEYS[1], 'id', ARGV[1], 'state', 'active', 'version', 1, 'cre
 redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], 'manual_last', ARGV[2]) -- later triggers take later instants
   redis.call('XADD', KEYS[4], '*', 'task', ARGV[1], 'sched', ARGV[2], 'attempt', 1, 'kind', 'now')
 elseif next ~= '' then
   redis.call('ZADD', KEYS[3], next, ARGV[1])

@@ -4,30 +4,41 @@
 -- and move the due score to the next fire time, or remove the member. Anything
 -- changed meanwhile (edited, paused, deleted, dispatched by another scheduler)
 -- is skipped, so an occurrence can never be dispatched twice. Members whose
--- task is gone are dropped. A member is a task id or a retry token.
--- KEYS: 1 due, 2 ready, 2+i the task hash of item i
+-- task is gone are dropped. A member is a task id or a retry token; a retry
+-- token (or held occurrence) of a paused task moves to the task's held hash,
+-- whence resuming puts it back: nothing of a paused task starts.
+-- KEYS: 1 due, 2 ready, then per item i (from 0): 3+2i its task hash, 4+2i its
+--       held hash
 -- ARGV: 1 now_ms, then per item 11 values: member, task id, expected due (as
 --       ZSCORE prints it), expected version ('' for retries), next due (-1:
 --       none), dispatch (0: misfire skip), skipped, coalesced, sched_ms,
---       attempt, kind (schedule or retry)
+--       attempt, kind (schedule, retry, or a held occurrence's kind)
 -- Returns the number of occurrences dispatched.
 local F = 11
 local n = 0
 for i = 0, (#ARGV - 1) / F - 1 do
   local member, id, due, ver, nxt, disp, skipped, coalesced, sched, attempt, kind =
     unpack(ARGV, 2 + i * F, 1 + (i + 1) * F)
-  local task = KEYS[3 + i]
+  local task, held = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
   if redis.call('ZSCORE', KEYS[1], member) == due then
-    local version = redis.call('HGET', task, 'version')
+    local t = redis.call('HMGET', task, 'version', 'state')
+    local version = t[1]
     if not version then
       redis.call('ZREM', KEYS[1], member)
+    elseif ver == '' and t[2] == 'paused' then
+      redis.call('ZREM', KEYS[1], member)
+      redis.call('HSET', held, member, due)
     elseif ver == '' or version == ver then
       if disp == '1' then
         redis.call('XADD', KEYS[2], '*', 'task', id, 'sched', sched, 'attempt', attempt, 'kind', kind)
         n = n + 1
-        if kind == 'schedule' then redis.call('HINCRBY', task, 'dispatched', 1) end
+        if ver ~= '' then
+          redis.call('HINCRBY', task, 'dispatched', 1)
+          -- Triggers read this to never share an occurrence's identity.
+          redis.call('HSET', task, 'last_sched', sched)
+        end
       end
-      if kind == 'retry' then
+      if ver == '' then
         redis.call('ZREM', KEYS[1], member)
       elseif nxt == '-1' then
         redis.call('ZREM', KEYS[1], member)

@@ -153,10 +153,12 @@ static void api_calls(Store *st, int op)
     case 3:
         store_dead_list(st, 10, &out);
         break;
-    case 4:
+    case 4: {
+        int64_t sched;
         store_dead_retry(st, "1-1795700000000-0", 1795700000000);
-        store_task_trigger(st, TASK, 1795700000000);
+        store_task_trigger(st, TASK, 1795700000000, &sched);
         break;
+    }
     case 5:
         store_events_read(st, &ec, 20, &out);
         break;
