@@ -5,6 +5,10 @@
 # else "unknown".
 set(commit "${COMMIT}")
 set(dirty 0)
+if(commit MATCHES "-dirty$")  # as deploy/build-image.sh passes a modified tree's
+  string(REGEX REPLACE "-dirty$" "" commit "${commit}")
+  set(dirty 1)
+endif()
 find_package(Git QUIET)
 if(commit STREQUAL "" AND GIT_FOUND)
   execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} rev-parse --short=12 HEAD

@@ -90,3 +90,28 @@ class MetricsTest(DtsCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BuildInfoScriptTest(unittest.TestCase):
+    """cmake/build_info.cmake outside git: the commit given (a "-dirty" suffix
+    sets the flag), else "unknown"."""
+
+    def render(self, src, commit):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "bi.c")
+            subprocess.run(["cmake", f"-DOUT={out}", f"-DSRC={src}", "-DVERSION=9.9.9", f"-DCOMMIT={commit}", "-P",
+                            os.path.join(ROOT, "cmake/build_info.cmake")], check=True, capture_output=True)
+            with open(out) as f:
+                return f.read()
+
+    def test_fallbacks_outside_git(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as not_git:
+            text = self.render(not_git, "")
+            self.assertIn('dts_build_commit[] = "unknown"', text)
+            self.assertIn("dts_build_dirty = 0", text)
+            text = self.render(not_git, "0123456789ab-dirty")
+            self.assertIn('dts_build_commit[] = "0123456789ab"', text)
+            self.assertIn("dts_build_dirty = 1", text)
+            self.assertIn('dts_build_version[] = "9.9.9"', text)
