@@ -6,12 +6,12 @@
  * reserved, and blocks on all of them only when every one was empty (the
  * keeper's claims reserve slots the same way, under the lock, so their sum
  * never exceeds --concurrency); --concurrency worker threads each take one
- * job at a time (start script, action, completion script). HTTP actions are handed to the
- * webhook engine's single thread (libcurl multi), which completes them, so up
- * to --http-concurrency webhooks in flight cost no worker. One keeper thread
- * heartbeats the held entries, kills actions whose entries were taken away,
- * and claims entries idle longer than the recovery timeout (their executor
- * died). Each thread owns its Redis connection.
+ * job at a time (start script, action, completion script). HTTP actions are
+ * handed to the webhook engine's single thread (libcurl multi), which
+ * completes them, so up to --http-concurrency webhooks in flight cost no
+ * worker. One keeper thread heartbeats the held entries, kills actions whose
+ * entries were taken away, and claims entries idle longer than the recovery
+ * timeout (their executor died). Each thread owns its Redis connection.
  *
  * Retries are decided here and scheduled through Redis: the completion script
  * puts a retry token in the due set, which a scheduler dispatches as the next

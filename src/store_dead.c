@@ -25,9 +25,10 @@ static json_t *dead_view(int shard, const redisReply *entry)
         return NULL;
     snprintf(id, sizeof id, "%d-%s", shard, entry->element[0]->str);
     clock_format_rfc3339(strtoll(fieldv(f, "at"), NULL, 10), at);
-    return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", id, "task_id", fieldv(f, "task"), "occurrence_id",
-                     fieldv(f, "occurrence"), "attempts", atoi(fieldv(f, "attempts")), "error",
-                     fieldv(f, "error"), "dead_at", at);
+    const char *task = fieldv(f, "task"), *occ = fieldv(f, "occurrence"); /* "": a malformed entry's */
+    return json_pack("{s:s,s:s?,s:s?,s:i,s:s,s:s}", "id", id, "task_id", task[0] ? task : NULL, "occurrence_id",
+                     occ[0] ? occ : NULL, "attempts", atoi(fieldv(f, "attempts")), "error", fieldv(f, "error"),
+                     "dead_at", at);
 }
 
 static int cmp_dead_at(const void *a, const void *b)
