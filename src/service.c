@@ -68,6 +68,8 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     service_cfg = cfg;
     signals_install();
     metrics_declare("dts_redis_reconnects_total", METRIC_COUNTER, "Reconnections to Redis.");
+    metrics_declare("dts_redis_wait_short_total", METRIC_COUNTER,
+                    "Acknowledged writes that reached fewer replicas than --redis-wait.");
     return 0;
 }
 
@@ -78,7 +80,8 @@ Store *service_store(void)
     if (st == NULL) {
         char err[128];
         StoreConfig sc = {service_cfg->redis, service_cfg->prefix, (int)service_cfg->shards,
-                          (int)service_cfg->runs_kept};
+                          (int)service_cfg->runs_kept, (int)service_cfg->redis_wait,
+                          (int)service_cfg->redis_wait_ms};
         st = store_open(&sc, err, sizeof err);
         if (st == NULL) { /* the URL was checked at start-up */
             log_error("cannot open store", "{s:s}", "error", err);
