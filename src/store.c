@@ -169,17 +169,26 @@ static const char script_acknowledged[SCRIPT_COUNT] = {
     [SCRIPT_TRIGGER] = 1, [SCRIPT_COMPLETE] = 1, [SCRIPT_REDRIVE] = 1,
 };
 
+/* While the replicas are missing (the last WAIT came back short), later
+ * writes wait only this long, for a second, instead of the whole timeout:
+ * they are short too, and counted, but do not stall every caller meanwhile. */
+#define WAIT_DEGRADED_MS 10
+#define WAIT_DEGRADED_FOR_MS 1000
+
 /* WAIT for the configured replicas (on the node the write just went to). */
 static void store_replicate(Store *st)
 {
     if (st->wait_replicas <= 0)
         return;
-    redisReply *r = rconn_cmd(st->rc, "WAIT %d %d", st->wait_replicas, st->wait_timeout_ms);
+    int64_t now = clock_mono_ms();
+    int timeout = now < st->wait_degraded_until ? WAIT_DEGRADED_MS : st->wait_timeout_ms;
+    redisReply *r = rconn_cmd(st->rc, "WAIT %d %d", st->wait_replicas, timeout);
     long long got = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
     if (got >= st->wait_replicas)
         return;
     st->wait_short = 1;
+    st->wait_degraded_until = now + WAIT_DEGRADED_FOR_MS;
     metrics_add("dts_redis_wait_short_total", NULL, 1);
     log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got,
              "wanted", st->wait_replicas);

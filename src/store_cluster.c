@@ -33,21 +33,24 @@ static int read_shard(Store *st, int shard, const char *consumer, int count, Rea
     return rv;
 }
 
-/* Sweeps the shards, starting one further each time so that none starves,
- * until COUNT entries arrived, and polls for up to BLOCK_MS while none do.
- * Entries already read are returned even if a later read fails: they are
- * this consumer's now. */
+/* Sweeps the shards, each for up to COUNT entries as one XREADGROUP over
+ * every stream would, starting one further each time so that none starves,
+ * and polls for up to BLOCK_MS while none arrive. A shard that cannot be read
+ * (its node failing over) does not stop the others; entries read are returned
+ * even then: they are this consumer's now. */
 int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n)
 {
     *out = NULL;
     *n = 0;
-    int cap = 0, rv = STORE_OK;
+    int cap = 0;
     int64_t until = clock_mono_ms() + block_ms;
     for (;;) {
-        int start = st->read_next;
+        int start = st->read_next, rv = STORE_OK;
         st->read_next = (st->read_next + 1) % st->shards;
-        for (int i = 0; i < st->shards && *n < count && rv == STORE_OK; i++)
-            rv = read_shard(st, (start + i) % st->shards, consumer, count - *n, out, n, &cap);
+        for (int i = 0; i < st->shards; i++) {
+            int one = read_shard(st, (start + i) % st->shards, consumer, count, out, n, &cap);
+            rv = rv == STORE_OK ? one : rv;
+        }
         if (*n > 0)
             return STORE_OK;
         if (rv != STORE_OK || clock_mono_ms() + POLL_MS > until)

@@ -107,10 +107,31 @@ void rcluster_free(RCluster *c)
     free(c);
 }
 
+static int refresh(RConn *rc);
+
+/* CMD on node N. When N cannot be reached, nothing was sent, so trying the
+ * slot's owner in a reloaded map is safe: a connection idle through a
+ * failover learns of it on its first command. Keyless commands (SLOT -1)
+ * stay: WAIT must reach the node the write went to. */
+static redisReply *send_to_slot(RConn *rc, int n, int slot, const char *cmd, size_t len)
+{
+    RCluster *c = rc->cluster;
+    int sent;
+    c->last = n;
+    redisReply *r = rconn_send_formatted(c->nodes[n].rc, cmd, len, &sent);
+    if (r != NULL || sent || slot < 0 || c->qlen > 0 || clock_mono_ms() < c->refresh_at)
+        return r;
+    refresh(rc);
+    int m = c->slot_node[slot];
+    if (m < 0 || m == n)
+        return NULL;
+    c->last = m;
+    return rconn_send_formatted(c->nodes[m].rc, cmd, len, &sent);
+}
+
 static redisReply *send_to(RConn *rc, int n, const char *cmd, size_t len)
 {
-    rc->cluster->last = n;
-    return rconn_send_formatted(rc->cluster->nodes[n].rc, cmd, len);
+    return send_to_slot(rc, n, -1, cmd, len);
 }
 
 /* Loads the map from a CLUSTER SLOTS reply R given by node ASKED. */
@@ -139,8 +160,8 @@ static int map_load(RConn *rc, int asked, const redisReply *r)
         for (long long s = lo; s <= hi; s++)
             map[s] = (int16_t)n;
     }
-    if (memcmp(map, c->slot_node, sizeof map) != 0)
-        log_info("redis cluster map loaded", "{s:i}", "nodes", c->nnodes);
+    if (c->mapped && memcmp(map, c->slot_node, sizeof map) != 0)
+        log_info("redis cluster map changed", "{s:i}", "nodes", c->nnodes);
     memcpy(c->slot_node, map, sizeof map);
     c->mapped = 1;
     c->stale = 0;
@@ -269,7 +290,7 @@ static redisReply *resolve(RConn *rc, const char *cmd, size_t len, redisReply *r
             clock_sleep_ms(50 << i); /* a failover or a slot migration in progress */
             refresh(rc);
             int n = slot >= 0 ? c->slot_node[slot] : c->last;
-            r = n >= 0 ? send_to(rc, n, cmd, len) : NULL;
+            r = n >= 0 ? send_to_slot(rc, n, slot, cmd, len) : NULL;
         }
     }
     return r;
@@ -337,7 +358,7 @@ redisReply *rcluster_command(RConn *rc, const char *cmd, size_t len)
         snprintf(rc->errstr, sizeof rc->errstr, "redis cluster: no node serves slot %d", slot);
         return NULL;
     }
-    redisReply *r = send_to(rc, n, cmd, len);
+    redisReply *r = send_to_slot(rc, n, slot, cmd, len);
     return finish(rc, resolve(rc, cmd, len, r, slot));
 }
 
@@ -358,6 +379,13 @@ int rcluster_append(RConn *rc, const char *cmd, size_t len)
     rcluster_ensure(rc);
     Pending *p = queue_push(c);
     p->node = route(c, cmd, len, &p->slot);
+    if (p->node >= 0 && c->qlen == 1 && rconn_ensure(c->nodes[p->node].rc) != 0 &&
+        clock_mono_ms() >= c->refresh_at) { /* unreachable, nothing queued yet: reload the map */
+        c->qlen = 0;
+        refresh(rc);
+        c->qlen = 1;
+        p->node = p->slot >= 0 && c->slot_node[p->slot] >= 0 ? c->slot_node[p->slot] : p->node;
+    }
     p->cmd = xmalloc(len);
     memcpy(p->cmd, cmd, len);
     p->len = len;

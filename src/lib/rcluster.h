@@ -43,7 +43,7 @@ int rsentinel_verify(RConn *rc);
 
 /* rconn.c's internals, for the cluster's per-node connections. */
 RConn *rconn_node_new(const char *host, int port, const char *user, const char *password);
-redisReply *rconn_send_formatted(RConn *rc, const char *cmd, size_t len);
+redisReply *rconn_send_formatted(RConn *rc, const char *cmd, size_t len, int *sent);
 int rconn_append_formatted(RConn *rc, const char *cmd, size_t len);
 
 #endif

@@ -14,6 +14,9 @@
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
+/* Behind Sentinel a reconnect asks the sentinels first: a new primary is
+ * usually named within a second or two, so the retries stay frequent. */
+#define BACKOFF_MAX_SENTINEL_MS 250
 #define IO_TIMEOUT_S 10
 
 /* Takes "[user]:password@" off the front of *S into RC. */
@@ -202,8 +205,9 @@ static int fail(RConn *rc, const char *why)
     rconn_drop(rc);
     int64_t now = clock_mono_ms();
     rc->backoff_ms = rc->backoff_ms ? rc->backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (rc->backoff_ms > BACKOFF_MAX_MS)
-        rc->backoff_ms = BACKOFF_MAX_MS;
+    int max = rc->master != NULL ? BACKOFF_MAX_SENTINEL_MS : BACKOFF_MAX_MS;
+    if (rc->backoff_ms > max)
+        rc->backoff_ms = max;
     rc->retry_at_ms = now + rc->backoff_ms;
     return -1;
 }
@@ -317,12 +321,14 @@ static void probe_stale(RConn *rc)
     freeReplyObject(r);
 }
 
-redisReply *rconn_send_formatted(RConn *rc, const char *cmd, size_t len)
+redisReply *rconn_send_formatted(RConn *rc, const char *cmd, size_t len, int *sent)
 {
     if (maybe_stale(rc))
         probe_stale(rc);
     redisReply *r = NULL;
+    *sent = 0;
     if (rconn_ensure(rc) == 0) {
+        *sent = 1;
         void *reply = NULL;
         if (redisAppendFormattedCommand(rc->ctx, cmd, len) == REDIS_OK)
             redisGetReply(rc->ctx, &reply);
@@ -337,8 +343,9 @@ static redisReply *send_formatted(RConn *rc, char *cmd, long long len)
 {
     if (len < 0)
         return NULL;
+    int sent;
     redisReply *r = rc->cluster ? rcluster_command(rc, cmd, (size_t)len)
-                                : rconn_send_formatted(rc, cmd, (size_t)len);
+                                : rconn_send_formatted(rc, cmd, (size_t)len, &sent);
     redisFreeCommand(cmd);
     return r;
 }

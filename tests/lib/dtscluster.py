@@ -62,6 +62,12 @@ class Cluster:
                        + ["--cluster-replicas", str(replicas), "--cluster-yes"],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         wait_for(self.ok, timeout=30, interval=0.1, what="cluster_state:ok on every node")
+        wait_for(lambda: all(self.synced(n) for n in self.primaries()) if replicas else True, timeout=30,
+                 interval=0.1, what="every primary's replica in sync")
+
+    def synced(self, primary):
+        info = primary.cmd("INFO", "replication")
+        return "connected_slaves:0" not in info and "state=online" in info
 
     @property
     def url(self):
@@ -153,6 +159,11 @@ class Sentinels:
     def master_port(self):
         return int(self.sentinels[0].cmd("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "dts")[1])
 
+    def cmd(self, *args):
+        """ARGS on the primary the sentinels name now."""
+        port = self.master_port()
+        return next(n for n in (self.primary, self.replica) if n.port == port).cmd(*args)
+
     def stop(self):
         for n in self.sentinels + [self.replica, self.primary]:
             n.stop()
@@ -162,16 +173,33 @@ class ClusterCase(DtsCase):
     """DtsCase over a Redis Cluster instead of one Redis."""
 
     primaries, replicas = 3, 0
+    redis_wait = 0
 
     def setUp(self):
         super().setUp()
         self.redis.stop()  # the single Redis is not used
         self.cluster = Cluster(self.tmp, self.primaries, self.replicas)
         self.redis = self.cluster  # DtsCase's helpers read keys through it, routed by slot
-        self.addCleanup(self.cluster.stop)
 
     def common(self):
-        return ["--redis", self.cluster.url, "--shards", str(self.shards), "--log-level", "info"]
+        return ["--redis", self.cluster.url, "--shards", str(self.shards), "--log-level", "info",
+                "--redis-wait", str(self.redis_wait)]
+
+
+class SentinelCase(DtsCase):
+    """DtsCase over a Sentinel-watched primary and replica."""
+
+    redis_wait = 0
+
+    def setUp(self):
+        super().setUp()
+        self.redis.stop()
+        self.sentinel = Sentinels(self.tmp)
+        self.redis = self.sentinel
+
+    def common(self):
+        return ["--redis", self.sentinel.url, "--shards", str(self.shards), "--log-level", "info",
+                "--redis-wait", str(self.redis_wait)]
 
 
 def now_ms():
