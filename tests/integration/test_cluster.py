@@ -89,6 +89,22 @@ class ClusterTest(ClusterCase):
             self.assertIsNone(p.proc.poll(), f"{p.name} died")
 
 
+class ClusterReadyTest(ClusterCase):
+    def test_readyz_follows_the_cluster_state(self):
+        self.start_api()
+        self.assertEqual(self.api.get("/readyz")[0], 200)
+        victim = self.cluster.node_of("dts:{0}:ready")
+        victim.kill9()  # no replica: its slots are unserved, the cluster fails
+
+        def not_ready():
+            status, body, _ = self.api.get("/readyz")
+            return status == 503 and body["redis"] == "redis cluster state is not ok" and body
+        body = wait_for(not_ready, timeout=30, interval=0.2, what="/readyz to report the cluster's state")
+        self.assertEqual(body["status"], "not ready")
+        victim.start()  # it rejoins with its slots (nodes.conf), and the cluster is ok again
+        wait_for(lambda: self.api.get("/readyz")[0] == 200, timeout=30, interval=0.2, what="/readyz 200 again")
+
+
 class ClusterUrlTest(unittest.TestCase):
     def test_bad_cluster_and_sentinel_urls_are_refused_in_one_line(self):
         for url in ["redis-cluster://", "redis-cluster://host", "redis-cluster://h:1,h:x",
