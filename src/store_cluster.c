@@ -8,22 +8,19 @@
 #include "store_private.h"
 
 #define POLL_MS 50 /* between sweeps over empty streams (no BLOCK over many slots) */
+#define STORE_ENOGROUP 1 /* private: a stream lost its consumer group */
 
-/* Reads up to COUNT new entries of SHARD's stream into *OUT. */
-static int read_shard(Store *st, int shard, const char *consumer, int count, ReadyEntry **out, int *n,
-                      int *cap)
+/* Takes the reply to SHARD's XREADGROUP into *OUT. */
+static int read_reply(Store *st, int shard, ReadyEntry **out, int *n, int *cap)
 {
-    char k[KEY_MAX];
-    skey(st, k, shard, "ready", NULL);
-    redisReply *r = rconn_cmd(st->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >", STORE_GROUP,
-                              consumer, count, k);
+    redisReply *r = rconn_read(st->rc);
     if (r == NULL)
         return store_io_error(st);
     int rv = STORE_OK;
     if (r->type == REDIS_REPLY_ERROR) {
         rv = store_reply_error(st, r);
         if (strncmp(r->str, "NOGROUP", 7) == 0) /* Redis lost its data: recreate */
-            rv = store_groups_create(st);
+            rv = STORE_ENOGROUP;
     }
     const redisReply *sr = reply_elem(r, 0);
     if (sr != NULL && sr->type == REDIS_REPLY_ARRAY && sr->elements == 2 &&
@@ -33,24 +30,32 @@ static int read_shard(Store *st, int shard, const char *consumer, int count, Rea
     return rv;
 }
 
-/* Sweeps the shards, each for up to COUNT entries as one XREADGROUP over
- * every stream would, starting one further each time so that none starves,
+/* One XREADGROUP per shard for up to COUNT entries each, as one read over
+ * every stream would take, pipelined (so split per node, all nodes at once),
  * and polls for up to BLOCK_MS while none arrive. A shard that cannot be read
  * (its node failing over) does not stop the others; entries read are returned
  * even then: they are this consumer's now. */
 int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n)
 {
+    char k[KEY_MAX];
     *out = NULL;
     *n = 0;
     int cap = 0;
     int64_t until = clock_mono_ms() + block_ms;
     for (;;) {
-        int start = st->read_next, rv = STORE_OK;
-        st->read_next = (st->read_next + 1) % st->shards;
-        for (int i = 0; i < st->shards; i++) {
-            int one = read_shard(st, (start + i) % st->shards, consumer, count, out, n, &cap);
-            rv = rv == STORE_OK ? one : rv;
+        for (int s = 0; s < st->shards; s++) {
+            skey(st, k, s, "ready", NULL);
+            rconn_append(st->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >", STORE_GROUP, consumer, count,
+                         k);
         }
+        int rv = STORE_OK, nogroup = 0;
+        for (int s = 0; s < st->shards; s++) {
+            int one = read_reply(st, s, out, n, &cap);
+            nogroup |= one == STORE_ENOGROUP;
+            rv = rv == STORE_OK && one != STORE_ENOGROUP ? one : rv;
+        }
+        if (nogroup) /* after the pipeline: the groups are made with one of their own */
+            rv = store_groups_create(st) == STORE_OK ? rv : STORE_EIO;
         if (*n > 0)
             return STORE_OK;
         if (rv != STORE_OK || clock_mono_ms() + POLL_MS > until)

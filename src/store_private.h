@@ -31,7 +31,6 @@ struct Store {
     int runs_kept;
     int wait_replicas, wait_timeout_ms, wait_short;
     int64_t wait_degraded_until; /* monotonic ms: see store_replicate */
-    int read_next; /* cluster mode: the shard the next ready read starts at */
     char sha[SCRIPT_COUNT][41];
     char errstr[128];
 };
