@@ -5,6 +5,7 @@ and with --redis-wait 1 nothing acknowledged is lost. The figures are printed;
 DTS_FAILOVER_WAIT=0 runs the same scenario without --redis-wait, to measure
 what that loses (it asserts liveness and lateness only)."""
 import os
+import signal
 import threading
 import time
 import unittest
@@ -165,3 +166,57 @@ class RedisWaitTest(SentinelCase):
         import urllib.request
         with urllib.request.urlopen(self.api.base + "/metrics", timeout=10) as r:
             return r.read().decode()
+
+
+class ReplicationLagMixin:
+    """The window --redis-wait closes: writes the replica has not received
+    when the primary dies are lost by the failover. The replica is stopped
+    (SIGSTOP) and its link cut while they are made, so the window is seconds,
+    not microseconds.
+    With --redis-wait 1 each of them was answered Dts-Redis-Wait: short; without
+    it they were answered like any other write."""
+
+    def lose_the_window(self):
+        self.start_api()
+        before = [self.create({"name": f"b{i}", "action": {"type": "noop"}})["id"] for i in range(5)]
+        replica = self.sentinel.replica
+        replica.proc.send_signal(signal.SIGSTOP)
+        self.addCleanup(lambda: replica.proc.poll() is None and replica.proc.send_signal(signal.SIGCONT))
+        old = self.sentinel.primary
+        old.cmd("CLIENT", "KILL", "TYPE", "replica")  # what was in flight to it is gone
+        wait_for(lambda: "connected_slaves:0" in old.cmd("INFO", "replication"), what="the link to be cut")
+        during = []
+        for i in range(5):
+            status, body, headers = self.api.post("/api/v1/tasks", {"name": f"d{i}", "action": {"type": "noop"}})
+            self.assertEqual(status, 201, body)
+            during.append((body["id"], headers.get("Dts-Redis-Wait")))
+        old.kill9()
+        replica.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: self.sentinel.master_port() != old.port, timeout=30, interval=0.1,
+                 what="the sentinels to promote the replica")
+        wait_for(lambda: self.api.get(f"/api/v1/tasks/{before[0]}")[0] == 200, timeout=20,
+                 what="the api to follow the new primary")
+        for i in before:
+            self.assertEqual(self.api.get(f"/api/v1/tasks/{i}")[0], 200, "a replicated write was lost")
+        return [(i, flag, self.api.get(f"/api/v1/tasks/{i}")[0]) for i, flag in during]
+
+
+class ReplicationLagTest(ReplicationLagMixin, SentinelCase):
+    redis_wait = 1
+
+    def test_every_write_the_failover_loses_was_answered_short(self):
+        during = self.lose_the_window()
+        self.assertTrue(any(status == 404 for _, _, status in during), "the stopped replica had them all")
+        for i, flag, status in during:
+            if status == 404:
+                self.assertEqual(flag, "short", f"{i} was lost but acknowledged as replicated")
+
+
+class ReplicationLagNoWaitTest(ReplicationLagMixin, SentinelCase):
+    redis_wait = 0
+
+    def test_without_redis_wait_the_window_is_lost_silently(self):
+        during = self.lose_the_window()
+        lost = [i for i, flag, status in during if status == 404]
+        self.assertEqual(len(lost), len(during), "without --redis-wait the window's writes are lost")
+        self.assertTrue(all(flag is None for _, flag, _ in during), "no warning without --redis-wait")
