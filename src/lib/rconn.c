@@ -72,6 +72,10 @@ static int parse_hosts(const char *s, size_t len, char ***hosts, int **ports, in
                        size_t errlen)
 {
     *n = 0;
+    if (len > 0 && s[len - 1] == ',') {
+        snprintf(err, errlen, "redis URL: a node list may not end with a comma");
+        return -1;
+    }
     for (const char *p = s; p < s + len;) {
         const char *end = memchr(p, ',', (size_t)(s + len - p));
         end = end ? end : s + len;
