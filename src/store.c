@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,11 +170,15 @@ static const char script_acknowledged[SCRIPT_COUNT] = {
     [SCRIPT_TRIGGER] = 1, [SCRIPT_COMPLETE] = 1, [SCRIPT_REDRIVE] = 1,
 };
 
-/* While the replicas are missing (the last WAIT came back short), later
- * writes wait only this long, for a second, instead of the whole timeout:
- * they are short too, and counted, but do not stall every caller meanwhile. */
+/* While the replicas are missing (a WAIT came back short less than a second
+ * ago, in any thread), writes wait only this long instead of the whole
+ * timeout: they are short too, and counted, but do not each stall their
+ * caller for the timeout (a primary promoted by a failover has no replica
+ * until the old one rejoins). A WAIT that succeeds ends it. Process-wide, so
+ * on a cluster one node without replicas shortens the waits for all. */
 #define WAIT_DEGRADED_MS 10
 #define WAIT_DEGRADED_FOR_MS 1000
+static _Atomic int64_t wait_degraded_until;
 
 /* WAIT for the configured replicas (on the node the write just went to). */
 static void store_replicate(Store *st)
@@ -181,14 +186,18 @@ static void store_replicate(Store *st)
     if (st->wait_replicas <= 0)
         return;
     int64_t now = clock_mono_ms();
-    int timeout = now < st->wait_degraded_until ? WAIT_DEGRADED_MS : st->wait_timeout_ms;
-    redisReply *r = rconn_cmd(st->rc, "WAIT %d %d", st->wait_replicas, timeout);
+    int degraded = now < atomic_load(&wait_degraded_until);
+    redisReply *r = rconn_cmd(st->rc, "WAIT %d %d", st->wait_replicas,
+                              degraded ? WAIT_DEGRADED_MS : st->wait_timeout_ms);
     long long got = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
-    if (got >= st->wait_replicas)
+    if (got >= st->wait_replicas) {
+        if (degraded)
+            atomic_store(&wait_degraded_until, 0);
         return;
+    }
     st->wait_short = 1;
-    st->wait_degraded_until = now + WAIT_DEGRADED_FOR_MS;
+    atomic_store(&wait_degraded_until, now + WAIT_DEGRADED_FOR_MS);
     metrics_add("dts_redis_wait_short_total", NULL, 1);
     log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got,
              "wanted", st->wait_replicas);

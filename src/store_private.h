@@ -30,7 +30,6 @@ struct Store {
     int shards;
     int runs_kept;
     int wait_replicas, wait_timeout_ms, wait_short;
-    int64_t wait_degraded_until; /* monotonic ms: see store_replicate */
     char sha[SCRIPT_COUNT][41];
     char errstr[128];
 };
