@@ -3,7 +3,8 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps build run test asan-test tsan-test chaos memcheck fuzz bench clean
+.PHONY: all deps build run test asan-test tsan-test chaos memcheck fuzz bench clean \
+	image image-test compose-up compose-down
 
 all: build
 
@@ -34,6 +35,27 @@ asan-test: deps
 	  ctest --output-on-failure -j$(JOBS) -E 'test_image|fuzz' $(CTEST_ARGS)
 	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then \
 	  echo "sanitizer reports:"; head -50 $(SANITIZER_LOGS)/*; exit 1; fi
+
+# The Docker image (deploy/Dockerfile) and Redis's, from debian bases made with
+# debootstrap where no image registry is reachable; uses the engine DOCKER_HOST
+# names (or the default one).
+image:
+	deploy/base-image.sh
+	deploy/build-image.sh
+
+# The real image test (CI runs it after make test): installs Docker's Debian
+# packages if missing, starts a private bridge-less dockerd if none answers
+# (and stops it after), builds the images and runs the system from them through
+# deploy/compose.yaml on the host network (tests/image/test_compose.py).
+image-test:
+	./scripts/image-test.sh
+
+# The whole system in containers: Redis, 2 api, 2 schedulers, 2 executors, 2 web.
+compose-up: image
+	deploy/compose.sh up
+
+compose-down:
+	deploy/compose.sh down
 
 # ThreadSanitizer over the threaded roles' integration tests (executor, api, web).
 tsan-test: deps

@@ -1,8 +1,9 @@
 #!/bin/sh
 # try-kind.sh: runs dts on a throw-away local Kubernetes cluster (kind, or k3d
 # with --k3d) from the dev overlay, on a machine that has Docker. Not run by the
-# tests or CI (our machines have no Docker engine); scripts/stage-image.sh and
-# tests/integration/test_deploy.py prove what can be proved without one.
+# tests or CI (kind needs a bridge network and node images from a registry);
+# make image-test builds and runs the image itself, and
+# tests/integration/test_deploy.py checks the manifests.
 #
 #   deploy/try-kind.sh            create cluster "dts", build and load dts:dev, apply, smoke-test
 #   deploy/try-kind.sh --k3d      the same with k3d

@@ -8,14 +8,17 @@
  * the child does it between fork and exec, with async-signal-safe calls only. We poll the pipe and a pidfd
  * for the child's exit; at the timeout the whole group gets SIGTERM, then
  * SIGKILL after a grace period. When the child exits, stragglers left in its
- * group are killed so nothing outlives its run. */
+ * group are killed, and so are descendants that left the group (setsid) but
+ * still carry the run's DTS_RUN_ID, so nothing outlives its run. */
 #include "action.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <fnmatch.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +155,53 @@ int action_shell_allowed(const ShellPolicy *policy, const json_t *argv)
     return ok;
 }
 
+int action_can_switch_user(const ShellPolicy *policy, char *err, size_t errlen)
+{
+    int status = 0;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(setgroups(0, NULL) == 0 && setgid(policy->gid) == 0 && setuid(policy->uid) == 0 ? 0 : 1);
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errlen, "--run-as: cannot switch to uid %d (run as root, or grant CAP_SETUID and CAP_SETGID)",
+                 (int)policy->uid);
+        return -1;
+    }
+    return 0;
+}
+
+const char *action_env_refused(const ShellPolicy *policy, const json_t *env)
+{
+    const char *key;
+    json_t *v;
+    if (policy == NULL || policy->env_allow == NULL)
+        return NULL;
+    json_object_foreach((json_t *)env, key, v) {
+        int ok = 0;
+        for (int i = 0; i < policy->nenv_allow && !ok; i++)
+            ok = fnmatch(policy->env_allow[i], key, 0) == 0;
+        if (!ok)
+            return key;
+    }
+    return NULL;
+}
+
+void action_patterns_parse(const char *list, char ***pats, int *n)
+{
+    char *copy = xstrdup(list), *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        *pats = xrealloc(*pats, (size_t)(*n + 1) * sizeof **pats);
+        (*pats)[(*n)++] = xstrdup(tok);
+    }
+    free(copy);
+}
+
+void action_patterns_free(char **pats, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(pats[i]);
+    free(pats);
+}
+
 /* Finds NAME in the actions' PATH before forking (execvp may allocate, which a
  * child of a threaded process must not). Returns a new string or NULL. */
 static char *resolve(const char *name)
@@ -176,9 +226,21 @@ typedef struct SpawnError {
 static const char *const stage_names[] = {"exec", "chdir to the working directory", "setrlimit",
                                           "drop privileges"};
 
+/* Marks every descriptor above 2 close-on-exec (in the child: whatever a
+ * library opened without SOCK_CLOEXEC, another thread's sockets included,
+ * must not reach the action). The report pipe stays usable until exec.
+ * MAXFD bounds the fallback for kernels without close_range. */
+static void fds_close_on_exec(int maxfd)
+{
+    if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+        return;
+    for (int fd = 3; fd < maxfd; fd++)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void child(const ShellPolicy *sp, const char *cwd, int out, int report, const char *path,
-                  char **argv, char **envp, pid_t parent)
+                  char **argv, char **envp, pid_t parent, int maxfd)
 {
     SpawnError e = {0, 0};
     sigset_t none;
@@ -191,11 +253,14 @@ static void child(const ShellPolicy *sp, const char *cwd, int out, int report, c
     dup2(devnull, 0);
     dup2(out, 1);
     dup2(out, 2);
+    fds_close_on_exec(maxfd);
     if (cwd != NULL && chdir(cwd) != 0)
         e = (SpawnError){1, errno};
     const struct { int res; long v, scale; } lim[] = {
         {RLIMIT_CPU, sp ? sp->rlimit_cpu_s : 0, 1}, {RLIMIT_AS, sp ? sp->rlimit_as_mb : 0, 1 << 20},
         {RLIMIT_NOFILE, sp ? sp->rlimit_nofile : 0, 1}, {RLIMIT_NPROC, sp ? sp->rlimit_nproc : 0, 1}};
+    struct rlimit nocore = {0, 0}; /* a core file would hold the run's environment */
+    setrlimit(RLIMIT_CORE, &nocore);
     for (size_t i = 0; e.stage == 0 && i < sizeof lim / sizeof lim[0]; i++) {
         struct rlimit rl = {(rlim_t)lim[i].v * (rlim_t)lim[i].scale, (rlim_t)lim[i].v * (rlim_t)lim[i].scale};
         if (lim[i].v > 0 && setrlimit(lim[i].res, &rl) != 0)
@@ -238,9 +303,11 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
     if (cwd == NULL && ctx->shell != NULL)
         cwd = ctx->shell->workdir;
     pid_t parent = getpid();
+    struct rlimit nofile;
+    int maxfd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
     pid_t pid = fork();
     if (pid == 0)
-        child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent);
+        child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent, maxfd);
     close(out[1]);
     close(report[1]);
     SpawnError e;
@@ -295,6 +362,53 @@ static void reap(Watch *w, const ActionContext *ctx, int options)
     w->exited = 1;
 }
 
+/* 1 if /proc/PID/environ holds the entry NEEDLE ("\0DTS_RUN_ID=...\0", the
+ * leading NUL standing for the start). Reads in chunks, keeping an overlap. */
+static int environ_has(const char *pid, const char *needle, size_t nlen)
+{
+    char path[64], buf[65536];
+    snprintf(path, sizeof path, "/proc/%s/environ", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t have = 1, found = 0;
+    buf[0] = '\0';
+    for (ssize_t n; !found && (n = read(fd, buf + have, sizeof buf - have - 1)) > 0;) {
+        have += (size_t)n;
+        buf[have] = '\0';
+        found = memmem(buf, have + 1, needle, nlen) != NULL;
+        size_t keep = have > nlen ? nlen : have;
+        memmove(buf, buf + have - keep, keep);
+        have = keep;
+    }
+    close(fd);
+    return (int)found;
+}
+
+/* Kills what is left of run RUN_ID outside its process group: a descendant
+ * that called setsid (or setpgid) escapes kill(-pgid), but keeps the run's
+ * DTS_RUN_ID in its environment. One that also rewrote its environment
+ * escapes this too (docs/security.md: cgroups would close that). */
+static void kill_escaped(const char *run_id)
+{
+    char needle[160];
+    int nlen = snprintf(needle, sizeof needle, "%cDTS_RUN_ID=%s%c", 0, run_id, 0);
+    DIR *proc = opendir("/proc");
+    if (proc == NULL || nlen >= (int)sizeof needle) {
+        if (proc != NULL)
+            closedir(proc);
+        return;
+    }
+    pid_t self = getpid();
+    for (struct dirent *d; (d = readdir(proc)) != NULL;) {
+        char *end;
+        long pid = strtol(d->d_name, &end, 10);
+        if (*end == '\0' && pid > 1 && pid != self && environ_has(d->d_name, needle, (size_t)nlen))
+            kill((pid_t)pid, SIGKILL);
+    }
+    closedir(proc);
+}
+
 /* Waits for exit, feeding output, until DEADLINE (monotonic ms) or cancel.
  * Returns 1 if the child exited. */
 static int watch_until(Watch *w, int64_t deadline, const ActionContext *ctx)
@@ -344,6 +458,13 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
         output_is_error(res);
         return 0;
     }
+    const char *env_name = action_env_refused(ctx->shell, json_object_get(action, "env"));
+    if (env_name != NULL) {
+        snprintf(res->error, sizeof res->error, "refused by the executor's env allow-list (--env-allow): "
+                 "action.env.%.80s", env_name);
+        output_is_error(res);
+        return 0;
+    }
     w.pid = spawn(action, ctx, &w.out_fd, res);
     if (w.pid < 0) {
         output_is_error(res);
@@ -363,6 +484,7 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
         snprintf(res->error, sizeof res->error, cancelled ? "cancelled" : "timed out after %ld s", ctx->timeout_s);
     }
     finish(&w, res);
+    kill_escaped(ctx->run_id);
     if (WIFEXITED(w.status))
         res->exit_code = WEXITSTATUS(w.status);
     else if (WIFSIGNALED(w.status))

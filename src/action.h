@@ -24,6 +24,8 @@ typedef struct ActionResult {
 typedef struct ShellPolicy {
     char **allow;        /* fnmatch patterns on the argv joined by spaces; NULL: any */
     int nallow;
+    char **env_allow;    /* fnmatch patterns action.env names must match; NULL: any */
+    int nenv_allow;
     int set_user;        /* 1: drop to uid/gid before exec */
     uid_t uid;
     gid_t gid;
@@ -33,6 +35,20 @@ typedef struct ShellPolicy {
 
 /* 1 if POLICY lets ARGV (a JSON array of strings) run. */
 int action_shell_allowed(const ShellPolicy *policy, const json_t *argv);
+
+/* Checks, in a short-lived child, that this process may switch to
+ * POLICY's uid and gid (root, or CAP_SETUID and CAP_SETGID). Returns 0, or
+ * -1 with ERR filled. */
+int action_can_switch_user(const ShellPolicy *policy, char *err, size_t errlen);
+
+/* The first name of ENV (a JSON object) that POLICY's env allow-list does
+ * not match, or NULL if every name is allowed. */
+const char *action_env_refused(const ShellPolicy *policy, const json_t *env);
+
+/* Appends the comma-separated patterns of LIST to *PATS (*N of them); the
+ * caller frees them with action_patterns_free. */
+void action_patterns_parse(const char *list, char ***pats, int *n);
+void action_patterns_free(char **pats, int n);
 
 typedef struct ActionContext {
     const char *run_id, *task_id, *scheduled_at;

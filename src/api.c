@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "plan.h"
+#include "quota.h"
 #include "router.h"
 #include "service.h"
 #include "task.h"
@@ -31,13 +32,19 @@ typedef struct Req {
     int64_t now;
     unsigned scopes;     /* the caller's token scopes (all when no tokens are configured) */
     const char *caller;  /* the token's name, or "anonymous" */
+    char token_name[72];
 } Req;
 
-/* Set once at start-up, read-only afterwards. */
-static TokenSet *tokens;
+/* Set once at start-up (the token set inside is swapped on SIGHUP). */
+static AuthLive *tokens;
 static const char *cors_origin;
+static long max_tasks, max_ready;
+static Quota *trigger_quota;
 
 typedef void (*ApiHandler)(Req *r);
+
+#define API_PAGE_BYTES (4u << 20) /* a list page stops growing past this much JSON */
+#define API_LIST_CHUNK 8          /* tasks read from the store at a time, at most */
 
 static void problem(Req *r, int status, const char *title, const char *field, const char *detail)
 {
@@ -121,6 +128,14 @@ static TaskSpec *parse_body(Req *r, json_t *json)
     return spec;
 }
 
+/* Secrets (env values, webhook headers) are shown only to callers who may
+ * change the task anyway: write or admin. */
+static void redact_for(const Req *r, json_t *task)
+{
+    if (!(r->scopes & (AUTH_WRITE | AUTH_ADMIN)))
+        task_redact(task);
+}
+
 static void respond_task(Req *r, const char *id, int status)
 {
     json_t *task;
@@ -132,7 +147,35 @@ static void respond_task(Req *r, const char *id, int status)
     char etag[32];
     snprintf(etag, sizeof etag, "\"%lld\"", (long long)json_integer_value(json_object_get(task, "version")));
     http_add_header(r->res, "ETag", etag);
+    redact_for(r, task);
     reply_json(r, status, task);
+}
+
+/* Answers 429 with Retry-After (seconds, at least 1). */
+static void too_many(Req *r, int64_t retry_ms, const char *detail)
+{
+    char after[24];
+    snprintf(after, sizeof after, "%lld", (long long)(retry_ms + 999) / 1000);
+    http_add_header(r->res, "Retry-After", after);
+    problem(r, 429, "Too Many Requests", NULL, detail);
+}
+
+/* 1 if the quotas let a new task in (a "now" task also needs room in its
+ * shard's ready stream); 0 after answering. */
+static int quota_allows_create(Req *r, const char *id, int now_task)
+{
+    long long count = 0, len = 0, pending = 0;
+    int shard = store_shard_of(id, store_shards(r->st));
+    if (max_tasks > 0 && store_task_count(r->st, &count) == STORE_OK && count >= max_tasks) {
+        too_many(r, 60000, "the store holds the most tasks it may (the api's --max-tasks); delete some first");
+        return 0;
+    }
+    if (now_task && max_ready > 0 && store_ready_depth(r->st, &shard, 1, &len, &pending) == STORE_OK &&
+        len >= max_ready) {
+        too_many(r, 5000, "too many occurrences are waiting to run (the api's --max-ready); retry later");
+        return 0;
+    }
+    return 1;
 }
 
 static void tasks_create(Req *r)
@@ -144,6 +187,10 @@ static void tasks_create(Req *r)
         return;
     char id[25], location[64];
     task_new_id(r->now, id);
+    if (!quota_allows_create(r, id, spec->kind == SCHEDULE_NOW)) {
+        task_spec_free(spec);
+        return;
+    }
     int64_t due = task_first_due(spec, r->now, r->now);
     int rv = store_task_create(r->st, id, spec, r->now, due, spec->kind == SCHEDULE_NOW);
     task_spec_free(spec);
@@ -180,7 +227,7 @@ static int64_t if_match(Req *r)
 static int strip_read_only(Req *r, json_t *body)
 {
     static const char *const ro[] = {"state", "version", "created_at", "updated_at",
-                                     "next_run_at", "last_run", "runs", NULL};
+                                     "next_run_at", "last_run", "runs", "redacted", NULL};
     json_t *id = json_object_get(body, "id");
     if (id != NULL && (!json_is_string(id) || strcmp(json_string_value(id), task_id(r)) != 0)) {
         problem(r, 400, "Bad Request", "id", "does not match the task in the URL");
@@ -315,6 +362,17 @@ static void tasks_resume(Req *r)
 
 static void tasks_trigger(Req *r)
 {
+    long long len = 0, pending = 0;
+    int shard = store_shard_of(task_id(r), store_shards(r->st));
+    int64_t wait = quota_take(trigger_quota, r->caller, clock_mono_ms());
+    if (wait > 0) {
+        too_many(r, wait, "this caller triggers faster than the api's --trigger-rate allows");
+        return;
+    }
+    if (max_ready > 0 && store_ready_depth(r->st, &shard, 1, &len, &pending) == STORE_OK && len >= max_ready) {
+        too_many(r, 5000, "too many occurrences are waiting to run (the api's --max-ready); retry later");
+        return;
+    }
     int64_t sched;
     int rv = store_task_trigger(r->st, task_id(r), r->now, &sched);
     if (rv != STORE_OK) {
@@ -345,6 +403,44 @@ static long query_int(Req *r, const char *name, long def, long lo, long hi)
     return n;
 }
 
+/* Lists Q's page in chunks and stops early once the page holds
+ * API_PAGE_BYTES of JSON, so one request of big tasks cannot take the api's
+ * memory (a shorter page with a next_cursor is still a page). */
+static int list_within_budget(Store *st, const TaskQuery *q, json_t **items, char next[TASK_ID_MAX + 1])
+{
+    TaskQuery chunk = *q;
+    char cursor[TASK_ID_MAX + 1];
+    size_t bytes = 0;
+    int rv = STORE_OK;
+    *items = json_array();
+    next[0] = '\0';
+    while ((int)json_array_size(*items) < q->limit && bytes < API_PAGE_BYTES) {
+        json_t *part;
+        size_t have = json_array_size(*items), room = API_LIST_CHUNK;
+        if (have > 0) /* no more than the budget's room, at the average size so far */
+            room = (API_PAGE_BYTES - bytes) / (bytes / have) + 1;
+        chunk.limit = q->limit - (int)have;
+        chunk.limit = (size_t)chunk.limit < room ? chunk.limit : (int)(room < API_LIST_CHUNK ? room : API_LIST_CHUNK);
+        if ((rv = store_task_list(st, &chunk, &part, next)) != STORE_OK)
+            break;
+        size_t i, got = json_array_size(part);
+        json_t *item;
+        json_array_foreach(part, i, item)
+            bytes += json_dumpb(item, NULL, 0, JSON_COMPACT) + 1;
+        json_array_extend(*items, part);
+        json_decref(part);
+        if ((int)got < chunk.limit || next[0] == '\0') /* the end, or the store's scan bound */
+            break;
+        snprintf(cursor, sizeof cursor, "%s", next);
+        chunk.cursor = cursor;
+    }
+    if (rv != STORE_OK) {
+        json_decref(*items);
+        *items = NULL;
+    }
+    return rv;
+}
+
 static void tasks_list(Req *r)
 {
     TaskQuery q = {.cursor = http_query(r->http, "cursor"), .state = http_query(r->http, "state"),
@@ -368,11 +464,15 @@ static void tasks_list(Req *r)
     }
     json_t *items;
     char next[TASK_ID_MAX + 1];
-    int rv = store_task_list(r->st, &q, &items, next);
+    int rv = list_within_budget(r->st, &q, &items, next);
     if (rv != STORE_OK) {
         store_problem(r, rv);
         return;
     }
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+        redact_for(r, item);
     reply_json(r, 200, json_pack("{s:o,s:s?}", "items", items, "next_cursor", next[0] ? next : NULL));
 }
 
@@ -531,9 +631,12 @@ static int authenticate(Req *r)
     r->caller = "anonymous";
     if (tokens == NULL)
         return 1;
-    r->scopes = auth_check(tokens, http_header(r->http, "Authorization"), &r->caller);
-    if (r->scopes != 0)
+    r->scopes = auth_live_check(tokens, http_header(r->http, "Authorization"), r->token_name,
+                                sizeof r->token_name);
+    if (r->scopes != 0) {
+        r->caller = r->token_name;
         return 1;
+    }
     http_add_header(r->res, "WWW-Authenticate", "Bearer realm=\"dts\"");
     problem(r, 401, "Unauthorized", NULL, "send a valid API token as Authorization: Bearer TOKEN");
     return 0;
@@ -604,16 +707,36 @@ static void request_cb(const HttpRequest *http, HttpResponse *res, void *ud)
     record(route, res->status, started);
 }
 
+/* SIGHUP: reads the tokens file again (revoking a token needs no restart). */
+static void tokens_reload(const char *listen)
+{
+    char err[160];
+    service_reload = 0;
+    if (tokens == NULL) {
+        log_warn("SIGHUP: no tokens file to reload", NULL);
+        return;
+    }
+    int n = auth_live_reload(tokens, !http_is_loopback(listen), err, sizeof err);
+    if (n < 0)
+        log_error("tokens not reloaded; the previous ones stay", "{s:s}", "error", err);
+    else
+        log_info("tokens reloaded", "{s:i}", "tokens", n);
+}
+
 int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen, *tokens_file, *cors;
-    static long threads;
+    static const char *listen, *tokens_file, *cors, *hosts;
+    static long threads, per_ip, trigger_rate;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
         {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
         {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
+        HTTP_GUARD_OPTIONS(hosts, per_ip),
+        {"max-tasks", OPT_INT, &max_tasks, "100000", 0, 1000000000, "tasks the store may hold; more are refused with 429 (0: no limit)"},
+        {"max-ready", OPT_INT, &max_ready, "100000", 0, 1000000000, "occurrences waiting in one shard's ready stream before triggers get 429 (0: no limit)"},
+        {"trigger-rate", OPT_INT, &trigger_rate, "100", 0, 100000, "manual triggers a second per token (bursts of 2 s' worth) before 429 (0: no limit)"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -621,19 +744,26 @@ int api_main(int argc, char **argv)
     if (rv != 0)
         return rv - 1;
     char err[160];
-    if ((rv = service_tokens("api", tokens_file, listen, &tokens)) != 0)
+    TokenSet *set;
+    if ((rv = service_tokens("api", tokens_file, listen, &set)) != 0)
         return rv;
+    tokens = set ? auth_live_new(set, tokens_file[0] ? tokens_file : getenv("DTS_TOKENS_FILE")) : NULL;
     cors_origin = cors[0] ? cors : NULL;
+    trigger_quota = quota_new((double)trigger_rate, 2.0 * (double)trigger_rate);
+    ReqGuard *guard;
+    if ((rv = service_guard("api", hosts, cors_origin, &guard)) != 0)
+        return rv;
     int64_t redis_now;
     if (service_wait_redis(service_store()) != 0 || store_time(service_store(), &redis_now) != STORE_OK)
         return 1;
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
     HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
-                     .handler = request_cb};
+                     .per_ip_connections = (unsigned)per_ip, .guard = guard, .handler = request_cb};
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts api: %s\n", err);
+        reqguard_free(guard);
         return 1;
     }
     log_info("api listening", "{s:s,s:i}", "listen", listen, "port", httpd_port(srv));
@@ -641,10 +771,14 @@ int api_main(int argc, char **argv)
     for (int64_t synced = clock_mono_ms(); !service_stopping; clock_sleep_ms(100)) {
         if (clock_mono_ms() - synced >= 1000 && store_time(service_store(), &redis_now) == STORE_OK)
             synced = clock_mono_ms();
+        if (service_reload)
+            tokens_reload(listen);
     }
     log_info("api stopping", NULL);
     httpd_stop(srv);
+    reqguard_free(guard);
     service_store_release();
-    auth_free(tokens);
+    auth_live_free(tokens);
+    quota_free(trigger_quota);
     return 0;
 }

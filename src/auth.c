@@ -9,9 +9,11 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mem.h"
 
@@ -138,9 +140,9 @@ static void sha256(const char *data, size_t len, unsigned char out[32])
 
 unsigned auth_check(const TokenSet *set, const char *header, const char **name)
 {
-    if (set == NULL || header == NULL || strncmp(header, "Bearer ", 7) != 0)
+    if (set == NULL || header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
         return 0;
-    const char *token = header + 7;
+    const char *token = header + 7 + strspn(header + 7, " ");
     unsigned char hash[32];
     sha256(token, strlen(token), hash);
     unsigned scopes = 0;
@@ -151,6 +153,59 @@ unsigned auth_check(const TokenSet *set, const char *header, const char **name)
         }
     }
     return scopes & AUTH_ADMIN ? AUTH_READ | AUTH_WRITE | AUTH_SHELL | AUTH_ADMIN : scopes;
+}
+
+struct AuthLive {
+    pthread_rwlock_t lock;
+    TokenSet *set;
+    char *path;
+};
+
+AuthLive *auth_live_new(TokenSet *set, const char *path)
+{
+    AuthLive *live = xcalloc(1, sizeof *live);
+    pthread_rwlock_init(&live->lock, NULL);
+    live->set = set;
+    live->path = xstrdup(path);
+    return live;
+}
+
+void auth_live_free(AuthLive *live)
+{
+    if (live == NULL)
+        return;
+    pthread_rwlock_destroy(&live->lock);
+    auth_free(live->set);
+    free(live->path);
+    free(live);
+}
+
+unsigned auth_live_check(AuthLive *live, const char *header, char *name, size_t len)
+{
+    const char *who = "";
+    pthread_rwlock_rdlock(&live->lock);
+    unsigned scopes = auth_check(live->set, header, &who);
+    snprintf(name, len, "%s", who);
+    pthread_rwlock_unlock(&live->lock);
+    return scopes;
+}
+
+int auth_live_reload(AuthLive *live, int require_tokens, char *err, size_t errlen)
+{
+    TokenSet *set = auth_load(live->path, err, errlen), *old;
+    if (set != NULL && require_tokens && set->n == 0) {
+        snprintf(err, errlen, "tokens file %s holds no token (required beyond loopback)", live->path);
+        auth_free(set);
+        set = NULL;
+    }
+    if (set == NULL)
+        return -1;
+    pthread_rwlock_wrlock(&live->lock);
+    old = live->set;
+    live->set = set;
+    pthread_rwlock_unlock(&live->lock);
+    auth_free(old);
+    return set->n;
 }
 
 int auth_token_main(int argc, char **argv)

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -416,16 +417,12 @@ static void drain(Store *st)
     pthread_mutex_unlock(&ex.lock);
 }
 
-/* Fills ex.shell from --shell-allow and --run-as. */
-static int shell_policy(const char *allow, const char *run_as, char *err, size_t errlen)
+/* Fills ex.shell from --shell-allow, --env-allow and --run-as. */
+static int shell_policy(const char *allow, const char *env_allow, const char *run_as, char *err, size_t errlen)
 {
-    char *copy = xstrdup(allow), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        ex.shell.allow = xrealloc(ex.shell.allow, (size_t)(ex.shell.nallow + 1) * sizeof *ex.shell.allow);
-        ex.shell.allow[ex.shell.nallow++] = xstrdup(tok);
-    }
-    free(copy);
-    if (geteuid() != 0 || strcmp(run_as, "root") == 0)
+    action_patterns_parse(allow, &ex.shell.allow, &ex.shell.nallow);
+    action_patterns_parse(env_allow, &ex.shell.env_allow, &ex.shell.nenv_allow);
+    if ((geteuid() != 0 && run_as[0] == '\0') || strcmp(run_as, "root") == 0)
         return 0;
     const char *user = run_as[0] ? run_as : "nobody";
     struct passwd *pw = getpwnam(user);
@@ -436,13 +433,13 @@ static int shell_policy(const char *allow, const char *run_as, char *err, size_t
     ex.shell.set_user = 1;
     ex.shell.uid = pw->pw_uid;
     ex.shell.gid = pw->pw_gid;
-    return 0;
+    return action_can_switch_user(&ex.shell, err, errlen);
 }
 
 int executor_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen, *http_allow, *shell_allow, *run_as;
+    static const char *listen, *http_allow, *shell_allow, *run_as, *env_allow;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "", 0, 0, "serve /healthz, /readyz, /metrics here (HOST:PORT)"},
         {"concurrency", OPT_INT, &ex.concurrency, "16", 1, 4096, "actions run at once"},
@@ -455,12 +452,13 @@ int executor_main(int argc, char **argv)
         {"http-allow", OPT_STR, &http_allow, "", 0, 0, "internal address blocks webhooks may reach (CIDR list)"},
         {"http-connect-timeout-ms", OPT_INT, &ex.connect_timeout_ms, "5000", 100, 600000, "webhook connect timeout"},
         {"shell-allow", OPT_STR, &shell_allow, "", 0, 0, "if set, shell commands (argv joined by spaces) must match one of these comma-separated patterns"},
-        {"run-as", OPT_STR, &run_as, "", 0, 0, "user for shell actions; when root, defaults to nobody (\"root\" keeps root)"},
+        {"env-allow", OPT_STR, &env_allow, "", 0, 0, "if set, action.env names must match one of these comma-separated patterns"},
+        {"run-as", OPT_STR, &run_as, "", 0, 0, "user for shell actions; when root, defaults to nobody (\"root\" keeps root); a non-root executor needs CAP_SETUID and CAP_SETGID"},
         {"workdir", OPT_STR, &ex.shell.workdir, "/", 0, 0, "working directory of actions that name none"},
-        {"rlimit-cpu-s", OPT_INT, &ex.shell.rlimit_cpu_s, "0", 0, 1000000, "CPU seconds per action (0: unlimited)"},
-        {"rlimit-as-mb", OPT_INT, &ex.shell.rlimit_as_mb, "0", 0, 1048576, "address space per action (0: unlimited)"},
+        {"rlimit-cpu-s", OPT_INT, &ex.shell.rlimit_cpu_s, "3600", 0, 1000000, "CPU seconds per action (0: unlimited)"},
+        {"rlimit-as-mb", OPT_INT, &ex.shell.rlimit_as_mb, "8192", 0, 1048576, "address space per action (0: unlimited)"},
         {"rlimit-nofile", OPT_INT, &ex.shell.rlimit_nofile, "1024", 0, 1048576, "open files per action (0: unchanged)"},
-        {"rlimit-nproc", OPT_INT, &ex.shell.rlimit_nproc, "0", 0, 1048576, "processes of the action's user (0: unchanged)"},
+        {"rlimit-nproc", OPT_INT, &ex.shell.rlimit_nproc, "4096", 0, 1048576, "processes of the action's user (0: unchanged)"},
         {"history-max-age-s", OPT_INT, &ex.history_age_s, "604800", 60, 315360000, "runs older than this leave the history"},
         SERVICE_OPTIONS(cfg),
         {0},
@@ -468,13 +466,16 @@ int executor_main(int argc, char **argv)
     int rv = service_init("executor", "Runs ready occurrences and records their results.", opts, argc, argv, &cfg);
     if (rv != 0)
         return rv - 1;
+    /* Not dumpable: an action running as our own uid cannot read
+     * /proc/<executor>/environ (the Redis password), its memory or its fds. */
+    prctl(PR_SET_DUMPABLE, 0);
     metrics_declare("dts_runs_total", METRIC_COUNTER, "Runs finished, by outcome.");
     metrics_declare("dts_run_lateness_seconds", METRIC_HISTOGRAM, "Run start minus scheduled time.");
     metrics_declare("dts_runs_in_flight", METRIC_GAUGE, "Actions running now.");
     metrics_declare("dts_entries_recovered_total", METRIC_COUNTER, "Entries claimed from dead executors.");
     char err[160];
     NetAcl *acl = netacl_parse(http_allow, err, sizeof err);
-    if (acl == NULL || shell_policy(shell_allow, run_as, err, sizeof err) != 0) {
+    if (acl == NULL || shell_policy(shell_allow, env_allow, run_as, err, sizeof err) != 0) {
         fprintf(stderr, "dts executor: %s\n", err);
         netacl_free(acl);
         return 2;
@@ -504,9 +505,8 @@ int executor_main(int argc, char **argv)
     pthread_join(keeper, NULL);
     webhook_stop(ex.webhooks);
     netacl_free(acl);
-    for (int i = 0; i < ex.shell.nallow; i++)
-        free(ex.shell.allow[i]);
-    free(ex.shell.allow);
+    action_patterns_free(ex.shell.allow, ex.shell.nallow);
+    action_patterns_free(ex.shell.env_allow, ex.shell.nenv_allow);
     free(workers);
     httpd_stop(probes);
     service_store_release();

@@ -28,7 +28,7 @@ static const Role roles[] = {
     {"web", web_main, "serve the web UI and proxy /api to the api"},
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
-    {"probe", probe_main, "health check: dts probe http://127.0.0.1:8321/healthz (exit 0 if 2xx)"},
+    {"probe", probe_main, "health check: dts probe [http://127.0.0.1:8321/healthz] (default: DTS_LISTEN's)"},
     {"token", auth_token_main, "API tokens: dts token create NAME --scopes read,write,shell,admin"},
 };
 

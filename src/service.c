@@ -15,7 +15,9 @@
 #include "metrics.h"
 
 volatile sig_atomic_t service_stopping;
+volatile sig_atomic_t service_reload;
 static ServiceConfig *service_cfg;
+static service_ready_cb ready_cb = NULL;
 /* Each thread's store, freed by the key's destructor when the thread ends
  * (libmicrohttpd's pool threads never call service_store_release). */
 static pthread_key_t thread_store_key;
@@ -36,13 +38,52 @@ static void stop_cb(int sig)
     service_stopping = 1;
 }
 
+static void reload_cb(int sig)
+{
+    service_reload = 1;
+}
+
 static void signals_install(void)
 {
-    struct sigaction sa = {.sa_handler = stop_cb};
+    struct sigaction sa = {.sa_handler = stop_cb}, hup = {.sa_handler = reload_cb};
     sigemptyset(&sa.sa_mask);
+    sigemptyset(&hup.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* --redis-password-file: reads the password and puts it into the URL, so it
+ * is on no command line and in no environment. Returns 0, or -1 after
+ * printing one line. */
+static int password_from_file(const char *role, ServiceConfig *cfg)
+{
+    static char url[1024];
+    char pw[512];
+    const char *path = cfg->redis_password_file;
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(pw, 1, sizeof pw - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    pw[n] = '\0';
+    pw[strcspn(pw, "\r\n")] = '\0';
+    const char *sep = strstr(cfg->redis, "://"), *rest = sep ? sep + 3 : NULL;
+    int scheme = sep ? (int)(sep - cfg->redis) : 0;
+    if (sep == NULL || (strncmp(cfg->redis, "redis://", 8) != 0 && strncmp(cfg->redis, "redis-cluster://", 16) != 0 &&
+                        strncmp(cfg->redis, "redis-sentinel://", 17) != 0))
+        rest = NULL;
+    if (f == NULL || pw[0] == '\0' || rest == NULL || strchr(rest, '@') != NULL ||
+        (size_t)snprintf(url, sizeof url, "%.*s://:%s@%s", scheme, cfg->redis, pw, rest) >= sizeof url) {
+        fprintf(stderr, "dts %s: --redis-password-file: %s\n", role,
+                f == NULL ? "cannot read the file" : pw[0] == '\0' ? "the file is empty"
+                : "needs a redis://, redis-cluster:// or redis-sentinel:// URL without a password in it");
+        return -1;
+    }
+    cfg->redis = url;
+    return 0;
 }
 
 int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
@@ -64,6 +105,8 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
         fprintf(stderr, "dts %s: --log-level must be debug, info, warn or error\n", role);
         return 3;
     }
+    if (password_from_file(role, cfg) != 0)
+        return 3;
     log_init(role, (LogLevel)level);
     service_cfg = cfg;
     signals_install();
@@ -121,6 +164,29 @@ int service_wait_redis(Store *st)
     }
 }
 
+void service_set_ready(service_ready_cb cb)
+{
+    ready_cb = cb;
+}
+
+/* The default readiness: Redis answers and agrees on the shard count. */
+static int store_ready_cb(char *out, size_t len)
+{
+    if (service_cfg == NULL || service_cfg->redis == NULL) { /* a role with no store and no hook */
+        snprintf(out, len, "{\"status\":\"not ready\",\"redis\":\"not configured\"}");
+        return 0;
+    }
+    Store *st = service_store();
+    int rv = store_check(st);
+    json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
+                             "redis", rv == STORE_OK ? "ok" : store_errstr(st));
+    char *text = json_dumps(body, JSON_COMPACT);
+    snprintf(out, len, "%s", text);
+    free(text);
+    json_decref(body);
+    return rv == STORE_OK;
+}
+
 int service_probe(const HttpRequest *req, HttpResponse *res)
 {
     int is_probe = strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/readyz") == 0 ||
@@ -132,14 +198,9 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
     } else if (strcmp(req->path, "/healthz") == 0) {
         http_respond(res, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (strcmp(req->path, "/readyz") == 0) {
-        Store *st = service_store();
-        int rv = store_check(st);
-        json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
-                                 "redis", rv == STORE_OK ? "ok" : store_errstr(st));
-        char *text = json_dumps(body, JSON_COMPACT);
-        http_respond(res, rv == STORE_OK ? 200 : 503, "application/json", text);
-        free(text);
-        json_decref(body);
+        char body[512];
+        int ready = (ready_cb ? ready_cb : store_ready_cb)(body, sizeof body);
+        http_respond(res, ready ? 200 : 503, "application/json", body);
     } else if (strcmp(req->path, "/metrics") == 0) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4";
@@ -181,6 +242,16 @@ int service_tokens(const char *role, const char *path, const char *listen, Token
                 role, listen);
         auth_free(*set);
         *set = NULL;
+        return 2;
+    }
+    return 0;
+}
+
+int service_guard(const char *role, const char *hosts, const char *cors, ReqGuard **guard)
+{
+    char err[160];
+    if ((*guard = reqguard_new(hosts, cors, err, sizeof err)) == NULL) {
+        fprintf(stderr, "dts %s: --allowed-hosts: %s\n", role, err);
         return 2;
     }
     return 0;

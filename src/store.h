@@ -157,6 +157,9 @@ typedef struct TaskQuery {
  * cursor of the next page, or "" at the end. */
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
 
+/* How many tasks the store holds, in every shard and state (quotas). */
+int store_task_count(Store *st, long long *count);
+
 /* A task's runs, newest first, at most LIMIT. *items is a new JSON array. */
 int store_runs_list(Store *st, const char *id, int limit, json_t **items);
 

@@ -281,6 +281,17 @@ static long long sum_replies(Store *st, int n)
     return failed ? -1 : sum;
 }
 
+int store_task_count(Store *st, long long *count)
+{
+    char k[KEY_MAX];
+    for (int s = 0; s < st->shards; s++) {
+        skey(st, k, s, "tasks", NULL);
+        rconn_append(st->rc, "ZCARD %s", k);
+    }
+    *count = sum_replies(st, st->shards);
+    return *count < 0 ? store_io_error(st) : STORE_OK;
+}
+
 /* Queue depth (ready entries, queued or running; due members) and the live
  * schedulers and executors. */
 static int stats_queue(Store *st, int64_t now_ms, json_t *out)

@@ -127,6 +127,11 @@ static int check_env(json_t *env, TaskError *err)
             task_fail(err, field, "variable names are [A-Za-z_][A-Za-z0-9_]*, up to 128 bytes, not DTS_*");
             return -1;
         }
+        if (task_env_name_reserved(key)) {
+            task_fail(err, field, "may not be set: it makes a shell, the loader or an interpreter run "
+                                  "other code (see docs/security.md)");
+            return -1;
+        }
         if (task_check_string(v, field, TASK_ENV_VALUE_MAX, 0, err) != 0)
             return -1;
     }

@@ -84,6 +84,14 @@ int64_t task_retry_delay_ms(const RetryPolicy *p, int attempt, double rnd);
 
 void task_spec_free(TaskSpec *spec);
 
+/* The placeholder that replaces a secret value in a redacted task view. */
+#define TASK_REDACTED "***"
+
+/* Hides TASK's secrets from a reader: replaces every value of action.env and
+ * action.headers (a webhook's Authorization) with TASK_REDACTED and sets
+ * "redacted": true on TASK. Changes TASK in place; pure otherwise. */
+void task_redact(json_t *task);
+
 /* The schedule kind as stored: "now", "at" or "cron". */
 const char *task_kind_name(ScheduleKind kind);
 

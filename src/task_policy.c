@@ -34,13 +34,46 @@ int task_misfire_parse(const char *name)
     return name_index(misfire_names, name);
 }
 
-/* Header values may not smuggle a second header. */
+/* Variables that make a shell, the dynamic loader or an interpreter run code
+ * of the caller's choosing before (or instead of) the allowed command, or
+ * change which program a name finds. A trailing '*' is a prefix. */
+static const char *const env_reserved[] = {
+    "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "BASH_FUNC_*", "IFS",
+    "PATH", "LD_*", "GCONV_PATH", "GLIBC_TUNABLES", "MALLOC_*", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
+    "NLSPATH", "LOCPATH", "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "PERL_MB_OPT",
+    "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE", "PYTHONSTARTUP", "PYTHONPATH",
+    "PYTHONHOME", "PYTHONUSERBASE", "PYTHONINSPECT", "PYTHONBREAKPOINT", "PYTHONWARNINGS",
+    "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
+    "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG_*", "GIT_ASKPASS", "GIT_PROXY_COMMAND",
+    "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "EDITOR", "VISUAL", "SSH_ASKPASS", "LESSOPEN",
+    "LESSCLOSE", "PHPRC", "PHP_INI_SCAN_DIR", "LUA_INIT*", "LUA_PATH*", "LUA_CPATH*", "TCLLIBPATH", NULL};
+
+int task_env_name_reserved(const char *name)
+{
+    for (const char *const *r = env_reserved; *r; r++) {
+        size_t n = strlen(*r);
+        if ((*r)[n - 1] == '*' ? strncmp(name, *r, n - 1) == 0 : strcmp(name, *r) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Headers dts sets itself, or that would change how the request is framed. */
+static const char *const header_reserved[] = {"Idempotency-Key", "Host", "Content-Length",
+                                              "Transfer-Encoding", "Connection", "Expect",
+                                              "Upgrade", "TE", "Trailer", "Keep-Alive", NULL};
+
+/* Header values may not smuggle a second header, nor spoof dts's own. */
 static int header_ok(const char *name, const char *value)
 {
     if (name[0] == '\0' || strpbrk(name, " \t\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
         return 0;
-    return strcasecmp(name, "Idempotency-Key") != 0 && strcasecmp(name, "Host") != 0 &&
-           strcasecmp(name, "Content-Length") != 0;
+    if (strncasecmp(name, "X-Dts-", 6) == 0)
+        return 0;
+    for (const char *const *r = header_reserved; *r; r++)
+        if (strcasecmp(name, *r) == 0)
+            return 0;
+    return 1;
 }
 
 static int check_headers(json_t *headers, TaskError *err)
@@ -58,7 +91,8 @@ static int check_headers(json_t *headers, TaskError *err)
             return -1;
         if (!header_ok(key, json_string_value(v))) {
             task_fail(err, field, "is not a header a task may set (names without spaces or colons; "
-                                  "no line breaks; Host, Content-Length and Idempotency-Key are set by dts)");
+                                  "no line breaks; X-Dts-*, Idempotency-Key, Host, Content-Length, Transfer-Encoding, "
+                                  "Connection and other framing headers are set by dts)");
             return -1;
         }
     }
@@ -243,4 +277,16 @@ int64_t task_retry_delay_ms(const RetryPolicy *p, int attempt, double rnd)
     if (p->jitter)
         d *= 0.75 + 0.5 * rnd;
     return (int64_t)(d * 1000);
+}
+
+void task_redact(json_t *task)
+{
+    static const char *const secret_maps[] = {"env", "headers", NULL};
+    json_t *action = json_object_get(task, "action");
+    const char *key;
+    json_t *v;
+    for (const char *const *m = secret_maps; *m; m++)
+        json_object_foreach(json_object_get(action, *m), key, v)
+            json_string_set(v, TASK_REDACTED);
+    json_object_set_new(task, "redacted", json_true());
 }

@@ -13,6 +13,11 @@ int task_only_keys(json_t *obj, const char *const *allowed, const char *where, T
 /* Checks V is a string of at most MAXLEN bytes (non-empty if NONEMPTY). */
 int task_check_string(json_t *v, const char *field, size_t maxlen, int nonempty, TaskError *err);
 
+/* 1 if NAME is an environment variable an action may not set: one that
+ * makes a shell, the loader or an interpreter run other code (BASH_ENV,
+ * LD_PRELOAD, PYTHONPATH, PATH, ...). Pure. */
+int task_env_name_reserved(const char *name);
+
 /* The "http" action: method, url, headers, body. */
 int task_check_http(json_t *action, TaskError *err);
 

@@ -9,12 +9,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -156,6 +158,75 @@ static void supervise(const char *logdir)
     }
 }
 
+/* The embedded Redis's password: DIR/redis.pass (0600), made once from 24
+ * random bytes. Writes its path into PATH. Returns 0, or -1 after printing. */
+static int password_ensure(const char *dir, char *path, size_t len, char *pw, size_t pwlen)
+{
+    unsigned char rnd[24];
+    snprintf(path, len, "%s/redis.pass", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            close(fd);
+            unlink(path);
+            fprintf(stderr, "dts up: cannot get random bytes for the Redis password\n");
+            return -1;
+        }
+        char hex[2 * sizeof rnd + 2];
+        for (size_t i = 0; i < sizeof rnd; i++)
+            snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+        strcat(hex, "\n");
+        ssize_t w = write(fd, hex, strlen(hex));
+        close(fd);
+        if (w != (ssize_t)strlen(hex))
+            return -1;
+    }
+    chmod(path, 0600);
+    FILE *f = fopen(path, "r");
+    int ok = f != NULL && fgets(pw, (int)pwlen, f) != NULL;
+    if (f != NULL)
+        fclose(f);
+    if (ok)
+        pw[strcspn(pw, "\n")] = '\0';
+    if (!ok || pw[0] == '\0') {
+        fprintf(stderr, "dts up: cannot read the Redis password from %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* redis-server reads its password from a config file (0600), never argv. */
+static int redis_conf_write(const char *dir, const char *pw, char *path, size_t len)
+{
+    snprintf(path, len, "%s/redis.conf", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (f == NULL) {
+        fprintf(stderr, "dts up: cannot write %s\n", path);
+        return -1;
+    }
+    fchmod(fd, 0600);
+    fprintf(f, "# written by dts up on every start\nrequirepass %s\n", pw);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The data folder and everything under it are the user's alone: task specs
+ * (with their secrets) are in the AOF. */
+static int data_dirs_make(const char *dir, const char *rdir, const char *logdir)
+{
+    umask(077); /* redis-server's AOF and every log are created 0600 */
+    mkdir(dir, 0700);
+    mkdir(rdir, 0700);
+    mkdir(logdir, 0700);
+    if (chmod(dir, 0700) != 0) {
+        fprintf(stderr, "dts up: cannot use %s as the data folder: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    chmod(rdir, 0700);
+    chmod(logdir, 0700);
+    return 0;
+}
+
 int up_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
@@ -182,9 +253,11 @@ int up_main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s", data);
     snprintf(rdir, sizeof rdir, "%s/redis", dir);
     snprintf(logdir, sizeof logdir, "%s/logs", dir);
-    mkdir(dir, 0755);
-    mkdir(rdir, 0755);
-    mkdir(logdir, 0755);
+    char pass_path[600], conf_path[600], pw[128];
+    if (data_dirs_make(dir, rdir, logdir) != 0 ||
+        password_ensure(dir, pass_path, sizeof pass_path, pw, sizeof pw) != 0 ||
+        redis_conf_write(dir, pw, conf_path, sizeof conf_path) != 0)
+        return 1;
     if (!port_free((int)redis_port) || !port_free((int)api_port) || !port_free((int)web_port)) {
         fprintf(stderr, "dts up: port %ld, %ld or %ld is in use (another dts up?); choose others with "
                         "--redis-port, --api-port and --web-port\n", redis_port, api_port, web_port);
@@ -197,7 +270,7 @@ int up_main(int argc, char **argv)
     snprintf(conc, sizeof conc, "%ld", concurrency);
     snprintf(web_listen, sizeof web_listen, "127.0.0.1:%ld", web_port);
     snprintf(api_url, sizeof api_url, "http://127.0.0.1:%ld", api_port);
-    Child *redis = child_add("redis", redis_bin, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
+    Child *redis = child_add("redis", redis_bin, conf_path, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
                              "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                              "--daemonize", "no", "--protected-mode", "yes",
                              /* task hashes carry their spec (JSON, >64 B): keep them compact */
@@ -208,14 +281,16 @@ int up_main(int argc, char **argv)
         return 1;
     }
     /* Optional flags go last: a NULL in their place ends the list early. */
-    child_add("api", "dts", "api", "--redis", url, "--listen", listen, "--shards", shards,
-              tokens[0] ? "--tokens" : NULL, tokens, NULL);
-    child_add("scheduler", "dts", "scheduler", "--redis", url, "--shards", shards, NULL);
+    child_add("api", "dts", "api", "--redis", url, "--redis-password-file", pass_path, "--listen", listen,
+              "--shards", shards, tokens[0] ? "--tokens" : NULL, tokens, NULL);
+    child_add("scheduler", "dts", "scheduler", "--redis", url, "--redis-password-file", pass_path, "--shards",
+              shards, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
-        child_add(name, "dts", "executor", "--redis", url, "--shards", shards, "--concurrency",
-                  conc, "--grace-ms", "10000", http_allow[0] ? "--http-allow" : NULL, http_allow, NULL);
+        child_add(name, "dts", "executor", "--redis", url, "--redis-password-file", pass_path, "--shards",
+                  shards, "--concurrency", conc, "--grace-ms", "10000", http_allow[0] ? "--http-allow" : NULL,
+                  http_allow, NULL);
     }
     for (int i = 1; i < nchildren; i++)
         child_start(&children[i], logdir);
@@ -226,8 +301,8 @@ int up_main(int argc, char **argv)
     child_start(web, logdir);
     if (api_up && wait_port((int)web_port, 5000) == 0)
         printf("dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
-               "  Redis: %s (data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
-               web_port, api_port, url, rdir, logdir);
+               "  Redis: %s (password in %s; data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
+               web_port, api_port, url, pass_path, rdir, logdir);
     else
         fprintf(stderr, "dts up: the api did not come up; see %s/api.log\n", logdir);
     fflush(stdout);

@@ -24,6 +24,9 @@
 
 #define WEB_MAX_BODY (256 * 1024)
 #define WEB_QUERY_MAX 4096
+/* The api bounds its pages (a byte budget per list page), so an answer
+ * larger than this is a fault, not a page. */
+#define WEB_MAX_RESPONSE (16u << 20)
 
 /* Content-Security-Policy: everything from this origin, nothing inline but
  * styles that scripts set (uPlot sizes its canvas that way). */
@@ -130,16 +133,18 @@ static void record(const char *kind, int status, int64_t started)
     metrics_observe("dts_http_request_seconds", labels, (double)(clock_mono_ms() - started) / 1000.0);
 }
 
+/* Ready when an api upstream is up (and, beyond loopback, refuses anonymous
+ * requests: see web_main). */
+static int ready_cb(char *body, size_t len)
+{
+    int up = proxy_healthy(web_proxy);
+    snprintf(body, len, "{\"status\":\"%s\",\"upstreams_up\":%d}", up ? "ready" : "not ready", up);
+    return up > 0;
+}
+
 static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
 {
     int64_t started = clock_mono_ms();
-    if (strcmp(req->path, "/readyz") == 0 && strcmp(req->method, "GET") == 0) {
-        int up = proxy_healthy(web_proxy);
-        char body[96];
-        snprintf(body, sizeof body, "{\"status\":\"%s\",\"upstreams_up\":%d}", up ? "ready" : "not ready", up);
-        http_respond(res, up ? 200 : 503, "application/json", body);
-        return;
-    }
     if (service_probe(req, res))
         return;
     if (!http_path_safe(req->path)) { /* no "..", "%2e%2e" or encoded controls past here */
@@ -160,13 +165,14 @@ static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
 int web_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
-    static const char *listen, *upstreams, *tokens;
-    static long threads;
+    static const char *listen, *upstreams, *tokens, *hosts;
+    static long threads, per_ip;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8322", 0, 0, "address to serve on (HOST:PORT)"},
         {"api", OPT_STR, &upstreams, "http://127.0.0.1:8321", 0, 0, "api base URLs, comma-separated"},
         {"threads", OPT_INT, &threads, "8", 1, 256, "request threads"},
         {"tokens", OPT_STR, &tokens, "", 0, 0, "the api's tokens file (also DTS_TOKENS_FILE); required beyond loopback"},
+        HTTP_GUARD_OPTIONS(hosts, per_ip),
         {"log-level", OPT_STR, &cfg.log_level, "info", 0, 0, "debug, info, warn or error"},
         {0},
     };
@@ -180,22 +186,31 @@ int web_main(int argc, char **argv)
     if ((rv = service_tokens("web", tokens, listen, &set)) != 0)
         return rv;
     auth_free(set);
+    ReqGuard *guard;
+    if ((rv = service_guard("web", hosts, NULL, &guard)) != 0)
+        return rv;
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Beyond loopback an upstream counts as up only while it refuses an
+     * anonymous request: a web role must never expose an api without tokens. */
     ProxyConfig pc = {.upstreams = upstreams, .health_path = "/readyz", .check_ms = 1000,
-                      .timeout_ms = 30000, .max_response = 64u << 20};
+                      .timeout_ms = 30000, .max_response = WEB_MAX_RESPONSE,
+                      .auth_path = http_is_loopback(listen) ? NULL : "/api/v1/tasks"};
     web_proxy = proxy_new(&pc, err, sizeof err);
     if (web_proxy == NULL) {
         fprintf(stderr, "dts web: --api: %s\n", err);
+        reqguard_free(guard);
         return 3;
     }
+    service_set_ready(ready_cb);
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
     HttpConfig hc = {.listen = listen, .max_body = WEB_MAX_BODY, .threads = (unsigned)threads,
-                     .handler = request_cb};
+                     .per_ip_connections = (unsigned)per_ip, .guard = guard, .handler = request_cb};
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts web: %s\n", err);
         proxy_free(web_proxy);
+        reqguard_free(guard);
         return 1;
     }
     log_info("web listening", "{s:s,s:i,s:s,s:b}", "listen", listen, "port", httpd_port(srv), "api",
@@ -204,6 +219,7 @@ int web_main(int argc, char **argv)
         clock_sleep_ms(100);
     log_info("web stopping", NULL);
     httpd_stop(srv);
+    reqguard_free(guard);
     proxy_free(web_proxy);
     curl_global_cleanup();
     return 0;

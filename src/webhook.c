@@ -58,7 +58,7 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     Call *c = ud;
     if (!netacl_permits(c->eng->cfg.allow, &addr->addr, c->refused, sizeof c->refused))
         return CURL_SOCKET_BAD;
-    return socket(addr->family, addr->socktype, addr->protocol);
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
 static struct curl_slist *build_headers(const json_t *action, const ActionContext *ctx)
@@ -88,7 +88,8 @@ static CURL *build_easy(Call *c)
     curl_easy_setopt(e, CURLOPT_URL, json_string_value(json_object_get(c->action, "url")));
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_PROXY, ""); /* never http_proxy, ALL_PROXY, ... */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->eng->cfg.connect_timeout_ms);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->ctx->timeout_s * 1000L);

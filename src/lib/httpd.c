@@ -46,11 +46,6 @@ int http_path_safe(const char *path)
     }
 }
 
-int http_is_loopback(const char *listen)
-{
-    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
-           strncmp(listen, "[::1]:", 6) == 0;
-}
 
 /* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
 static int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
@@ -77,6 +72,21 @@ static int http_split_hostport(const char *addr, char *host, size_t hostlen, int
         return -1;
     *port = (int)p;
     return 0;
+}
+
+int http_is_loopback(const char *listen)
+{
+    char host[64];
+    int port;
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (http_split_hostport(listen, host, sizeof host, &port) != 0)
+        return 0;
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return listen[0] == '[' && inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 void http_respond(HttpResponse *res, int status, const char *content_type, const char *body)
@@ -109,15 +119,16 @@ const char *http_query(const HttpRequest *req, const char *name)
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body_len, res->body ? res->body : (char *)"", MHD_RESPMEM_MUST_COPY);
+    /* The body is handed over, not copied: a big page is in memory once. */
+    struct MHD_Response *r = res->body != NULL
+        ? MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE)
+        : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (res->content_type != NULL)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     for (int i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
     enum MHD_Result rv = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
-    free(res->body);
     for (int i = 0; i < res->nheaders; i++) {
         free(res->headers[i][0]);
         free(res->headers[i][1]);
@@ -125,13 +136,39 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *
     return rv;
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *conn)
+/* Answers a problem the server decides before any handler runs. */
+static enum MHD_Result send_problem(struct MHD_Connection *conn, int status, const char *title,
+                                    const char *detail)
 {
     HttpResponse res = {0};
-    http_respond(&res, 413, "application/problem+json",
-                 "{\"type\":\"about:blank\",\"title\":\"Payload Too Large\",\"status\":413,"
-                 "\"detail\":\"the request body exceeds the server's limit\"}");
+    char body[400];
+    snprintf(body, sizeof body, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
+             title, status, detail);
+    http_respond(&res, status, "application/problem+json", body);
     return send_response(conn, &res);
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn)
+{
+    return send_problem(conn, 413, "Payload Too Large", "the request body exceeds the server's limit");
+}
+
+/* Answers 403 when the guard refuses the request (see reqguard.h). */
+static int guard_refuses(struct MHD_Connection *conn, const HttpConfig *cfg, const char *method)
+{
+    GuardRequest g = {
+        .method = method,
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host"),
+        .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+        .fetch_site = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Site"),
+        .fetch_mode = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-Fetch-Mode"),
+        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
+    };
+    char why[160];
+    if (reqguard_check(cfg->guard, &g, why, sizeof why) == 0)
+        return 0;
+    send_problem(conn, 403, "Forbidden", why);
+    return 1;
 }
 
 static int declared_too_large(struct MHD_Connection *conn, size_t max)
@@ -162,6 +199,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     HttpServer *srv = cls;
     Pending *p = *state;
     if (p == NULL) {
+        if (guard_refuses(conn, &srv->cfg, method))
+            return MHD_YES;
         if (declared_too_large(conn, srv->cfg.max_body))
             return too_large(conn);
         *state = xcalloc(1, sizeof *p);
@@ -232,7 +271,8 @@ HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen)
         flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1u,
         MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 1024u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections ? cfg->per_ip_connections : 64u,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s ? cfg->idle_timeout_s : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {

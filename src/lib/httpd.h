@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "reqguard.h"
+
 #define HTTPD_MAX_HEADERS 8
 
 typedef struct HttpServer HttpServer;
@@ -33,6 +35,10 @@ typedef struct HttpConfig {
     size_t max_body;    /* larger bodies get 413 without reaching the handler */
     unsigned threads;
     unsigned max_connections;
+    unsigned per_ip_connections; /* connections one client address may hold; 0: 64 */
+    unsigned idle_timeout_s;     /* an idle or half-sent connection is closed after this; 0: 10 */
+    const ReqGuard *guard; /* cross-site and Host checks before the handler; NULL: loopback
+                            * names and IP literals only, no CORS origin */
     http_handler_cb handler;
     void *ud;
 } HttpConfig;

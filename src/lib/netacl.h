@@ -13,13 +13,15 @@ typedef struct NetAcl NetAcl;
 NetAcl *netacl_parse(const char *list, char *err, size_t errlen);
 void netacl_free(NetAcl *acl);
 
-/* 1 if ADDR is internal: loopback, private (RFC 1918, fc00::/7), link-local
- * (169.254/16, fe80::/10, which holds the cloud metadata services), CGNAT,
- * unspecified, multicast or broadcast; IPv4-mapped IPv6 is judged as IPv4. */
+/* 1 if ADDR is internal: loopback, private (RFC 1918, fc00::/7, fec0::/10),
+ * link-local (169.254/16, fe80::/10, which holds the cloud metadata
+ * services), CGNAT, documentation, unspecified, multicast or broadcast, or an
+ * IPv6 form that embeds or translates to IPv4 (::/96, SIIT, NAT64, 6to4);
+ * IPv4-mapped IPv6 (::ffff:0:0/96) is judged as the IPv4 inside. */
 int netacl_internal(const struct sockaddr *addr);
 
 /* 1 if a request may connect to ADDR: public, or covered by the allow-list.
- * WHY (if not NULL) gets the reason when refused. */
+ * WHY (if not NULL) gets the reason when refused, without the address. */
 int netacl_permits(const NetAcl *acl, const struct sockaddr *addr, char *why, size_t whylen);
 
 #endif

@@ -85,26 +85,42 @@ static size_t discard_cb(char *data, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* One health check: 1 if BASE + health path answers 200 within a second. */
-static int upstream_check(Proxy *p, CURL *h, const Upstream *u)
+/* Never an environment proxy (http_proxy, ALL_PROXY, ...): requests carry
+ * the caller's credentials and must reach the upstream itself. */
+static void no_env_proxy(CURL *h)
+{
+    curl_easy_setopt(h, CURLOPT_PROXY, "");
+    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+}
+
+/* The status BASE + PATH answers a plain GET with within a second, or 0. */
+static long upstream_status(CURL *h, const Upstream *u, const char *path)
 {
     char url[512];
     long status = 0;
-    snprintf(url, sizeof url, "%s%s", u->base, p->cfg.health_path);
+    snprintf(url, sizeof url, "%s%s", u->base, path);
+    curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard_cb);
+    no_env_proxy(h);
     if (curl_easy_perform(h) == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    return status == 200;
+    return status;
 }
 
 static void checks_run(Proxy *p, CURL *h)
 {
     for (int i = 0; i < p->n; i++) {
-        int up = upstream_check(p, h, &p->ups[i]);
-        if (atomic_exchange(&p->ups[i].up, up) != up)
+        int up = upstream_status(h, &p->ups[i], p->cfg.health_path) == 200;
+        int open = up && p->cfg.auth_path && upstream_status(h, &p->ups[i], p->cfg.auth_path) != 401;
+        if (atomic_exchange(&p->ups[i].up, up && !open) == (up && !open))
+            continue;
+        if (open)
+            log_warn("upstream refused: it answers without credentials", "{s:s,s:s}", "upstream",
+                     p->ups[i].base, "path", p->cfg.auth_path);
+        else
             log_info(up ? "upstream up" : "upstream down", "{s:s}", "upstream", p->ups[i].base);
     }
 }
@@ -295,6 +311,7 @@ static CURLcode forward_once(Proxy *p, const Upstream *u, const HttpRequest *req
     free(path);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L); /* send the path exactly as built */
+    no_env_proxy(h);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)p->cfg.timeout_ms);

@@ -14,6 +14,8 @@ typedef struct ProxyConfig {
     int check_ms;            /* time between health checks */
     int timeout_ms;          /* whole-request timeout for forwarded requests */
     size_t max_response;     /* larger upstream bodies are answered with 502 */
+    const char *auth_path;   /* if set, an upstream is up only while an anonymous GET of this
+                              * path answers 401 (it enforces credentials); NULL: no check */
 } ProxyConfig;
 
 /* Parses the upstream list and starts the health-check thread (the first round
@@ -24,7 +26,7 @@ Proxy *proxy_new(const ProxyConfig *cfg, char *err, size_t errlen);
 /* Stops the health checks and frees; NULL is a no-op. */
 void proxy_free(Proxy *p);
 
-/* How many upstreams passed their last health check. */
+/* How many upstreams passed their last health check (and the auth check). */
 int proxy_healthy(const Proxy *p);
 
 /* Forwards REQ, with QUERY ("a=1&b=2", already encoded, or "") appended to its

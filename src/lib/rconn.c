@@ -1,8 +1,7 @@
 /* rconn: one synchronous Redis connection that reconnects with backoff. */
 #include "rconn.h"
 
-#include "rcluster.h"
-
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "rcluster.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 2000
@@ -258,6 +258,9 @@ int rconn_ensure(RConn *rc)
         snprintf(why, sizeof why, "redis connect: %s", rc->ctx ? rc->ctx->errstr : "out of memory");
         return fail(rc, why);
     }
+    /* hiredis opens without SOCK_CLOEXEC: an authenticated socket must never
+     * reach a child (actions are exec'd by the executor). */
+    fcntl(rc->ctx->fd, F_SETFD, FD_CLOEXEC);
     struct timeval io = {.tv_sec = IO_TIMEOUT_S};
     const char *seam = getenv("DTS_REDIS_TIMEOUT_MS"); /* test seam: a short I/O timeout */
     if (seam != NULL && atoll(seam) > 0)

@@ -1,4 +1,5 @@
 /* rsentinel: finding the primary through Redis Sentinel (see rcluster.h). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static int ask_sentinel(RConn *rc, const char *host, int port)
         redisFree(ctx);
         return -1;
     }
+    fcntl(ctx->fd, F_SETFD, FD_CLOEXEC); /* as rconn's own: never inherited by an action */
     redisSetTimeout(ctx, tv);
     redisReply *r = redisCommand(ctx, "SENTINEL get-master-addr-by-name %s", rc->master);
     int ok = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&

@@ -182,6 +182,25 @@ class Overlay:
                 ref = redis[0]["valueFrom"]["secretKeyRef"]
                 self.assertIsNotNone(self.o.get("Secret", ref["name"]))
 
+    def test_public_roles_have_tokens_and_answer_their_service_names(self):
+        """Issue 12, item 9 and 1: beyond loopback api and web need a tokens file
+        (else they refuse to start), and the Host names the web role and the
+        Ingress use must be allowed (else every request is 403)."""
+        hosts = self.o.config().get("DTS_ALLOWED_HOSTS", "").split(",")
+        for role in ("api", "web"):
+            d = self.deployment(role)
+            c = d["spec"]["template"]["spec"]["containers"][0]
+            path = k8s.env_of(c).get("DTS_TOKENS_FILE")
+            self.assertTrue(path, f"{role} listens on 0.0.0.0 without DTS_TOKENS_FILE")
+            mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+            vols = {v["name"]: v for v in d["spec"]["template"]["spec"].get("volumes", [])}
+            mounted = [n for n, at in mounts.items() if path.startswith(at + "/")]
+            self.assertTrue(mounted, f"{role}: {path} is not on a mounted volume")
+            secret = vols[mounted[0]]["secret"]["secretName"]
+            self.assertIsNotNone(self.o.get("Secret", secret), secret)
+        upstream = k8s.env_of(self.deployment("web")["spec"]["template"]["spec"]["containers"][0])["DTS_API"]
+        self.assertIn(upstream.split("//")[1].split(":")[0], hosts)
+
     def test_everything_is_in_the_dts_namespace(self):
         cluster_scoped = {"Namespace", "NodePool", "EC2NodeClass"}
         for d in self.o.docs:

@@ -125,7 +125,8 @@ class WebhookTest(PolicyCase):
         t = self.create({"name": "internal", "action": {"type": "http", "url": self.url("/ok")}})
         [run] = self.finished_runs(t["id"], 1)
         self.assertEqual(run["status"], "failed")
-        self.assertIn("127.0.0.1 is a loopback", run["output"])
+        self.assertIn("refused: the host's address is loopback", run["output"])
+        self.assertNotIn("127.0.0.1", run["error"])
         self.assertEqual(Hooks.seen, [])
         for name in ("localhost", "[::1]"):  # a name, and IPv6, resolve to the same refusal
             t = self.create({"name": name, "action": {"type": "http", "url": f"http://{name}:{self.port}/ok"}})

@@ -232,7 +232,7 @@ class MisfireTest(OperationsCase):
             self.backdate(tid, hour_ago)
         sched = self.start("scheduler", "--lease-ttl-ms", "300")
         other = self.start("scheduler", "--lease-ttl-ms", "300")
-        wait_for(lambda: all(self.task(tid)["runs"]["misfires_coalesced"] >= 3600 for tid in ids[::50]),
+        wait_for(lambda: all(self.task(tid)["runs"]["misfires_coalesced"] >= 3600 for tid in ids[::15]),
                  timeout=60, what="every backlog counted")
         for p in (sched, other):
             self.assertNotIn("lease lost", p.logs(), "a pass outlived the lease")

@@ -2,6 +2,7 @@
 data folder; Ctrl-C stops every process it started."""
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import shutil
@@ -47,12 +48,35 @@ class UpTest(unittest.TestCase):
         self.assertEqual(len(pids_of(f"dts web --listen 127.0.0.1:{web_port}")), 1)
         self.assertEqual(len(pids_of(f"redis-server.*:{redis_port}")) + len(pids_of(f"--port {redis_port}")), 1)
         self.assertTrue(os.path.exists(os.path.join(data, "redis", "appendonlydir")), os.listdir(os.path.join(data, "redis")))
+        self.assert_private(data, redis_port, up.pid)
         up.send_signal(signal.SIGINT)
         self.assertEqual(up.wait(30), 0)
         self.assertIn("dts stopped", printed())
         self.assertEqual(pids_of(f"--redis redis://127.0.0.1:{redis_port}"), [])
         self.assertEqual(pids_of(f"--port {redis_port}"), [])
         self.assertEqual(pids_of(f"dts web --listen 127.0.0.1:{web_port}"), [])
+
+    def assert_private(self, data, redis_port, up_pid):
+        """Issue 12, item 10: the data folder is 0700 and its files 0600; the
+        embedded Redis wants a password, kept in var/redis.pass and never on a
+        command line."""
+        self.assertEqual(os.stat(data).st_mode & 0o777, 0o700)
+        for root, dirs, files in os.walk(data):
+            for d in dirs:
+                self.assertEqual(os.stat(os.path.join(root, d)).st_mode & 0o077, 0, os.path.join(root, d))
+            for f in files:
+                self.assertEqual(os.stat(os.path.join(root, f)).st_mode & 0o077, 0, os.path.join(root, f))
+        with open(os.path.join(data, "redis.pass")) as f:
+            password = f.read().strip()
+        self.assertGreaterEqual(len(password), 32)
+        with socket.create_connection(("127.0.0.1", redis_port), timeout=5) as s:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            self.assertTrue(s.recv(200).startswith(b"-NOAUTH"), "the embedded Redis answers without a password")
+        kids = subprocess.run(["pgrep", "-P", str(up_pid)], capture_output=True, text=True).stdout.split()
+        self.assertGreaterEqual(len(kids), 6)
+        for pid in kids:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                self.assertNotIn(password.encode(), f.read(), f"the password is on the command line of {pid}")
 
     def test_up_survives_a_killed_child_and_keeps_data_across_restarts(self):
         api_port, redis_port = free_port(), free_port()

@@ -111,3 +111,46 @@ Test(task, ids_are_time_ordered_and_valid)
     cr_assert_not(task_id_valid("a/b"));
     cr_assert_not(task_id_valid("a b"));
 }
+
+/* Parses an action with one env variable (shell) or header (http) named
+ * NAME; expects it refused naming its field when REFUSED. */
+static void expect_name(const char *kind, const char *name, int refused)
+{
+    char body[512], field[96];
+    TaskError err = {0};
+    if (strcmp(kind, "env") == 0)
+        snprintf(body, sizeof body, "{\"name\":\"a\",\"action\":{\"type\":\"shell\",\"command\":[\"x\"],"
+                                    "\"env\":{\"%s\":\"v\"}}}", name);
+    else
+        snprintf(body, sizeof body, "{\"name\":\"a\",\"action\":{\"type\":\"http\",\"url\":\"http://h.example/\","
+                                    "\"headers\":{\"%s\":\"v\"}}}", name);
+    TaskSpec *s = parse(body, &err);
+    snprintf(field, sizeof field, "action.%s.%s", strcmp(kind, "env") == 0 ? "env" : "headers", name);
+    if (refused) {
+        cr_expect_null(s, "accepted %s %s", kind, name);
+        cr_expect_str_eq(err.field, field);
+    } else {
+        cr_expect_not_null(s, "refused %s %s: %s", kind, name, err.detail);
+    }
+    task_spec_free(s);
+}
+
+/* Issue 12, items 4 and 11: action.env may not hook a shell, the loader or an
+ * interpreter; webhook headers may not spoof dts's own or the framing. */
+Test(task, dangerous_env_names_and_reserved_headers_are_refused)
+{
+    static const char *env_bad[] = {"BASH_ENV", "ENV", "SHELLOPTS", "PS4", "LD_PRELOAD", "LD_AUDIT",
+                                    "LD_LIBRARY_PATH", "PERL5OPT", "PERL5LIB", "NODE_OPTIONS",
+                                    "PYTHONSTARTUP", "PYTHONPATH", "PATH", "IFS", "GCONV_PATH",
+                                    "BASH_FUNC_x%%", "GLIBC_TUNABLES", "1X", "A-B", "A B", ""};
+    static const char *env_ok[] = {"FOO", "_x1", "PYTHONUNBUFFERED", "LANGUAGE", "NODE_ENV", "MY_PATH"};
+    static const char *hdr_bad[] = {"X-Dts-Task-Id", "x-dts-anything", "Idempotency-Key", "Host",
+                                    "Content-Length", "Transfer-Encoding", "connection"};
+    for (size_t i = 0; i < sizeof env_bad / sizeof *env_bad; i++)
+        expect_name("env", env_bad[i], 1);
+    for (size_t i = 0; i < sizeof env_ok / sizeof *env_ok; i++)
+        expect_name("env", env_ok[i], 0);
+    for (size_t i = 0; i < sizeof hdr_bad / sizeof *hdr_bad; i++)
+        expect_name("header", hdr_bad[i], 1);
+    expect_name("header", "Authorization", 0);
+}
