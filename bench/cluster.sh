@@ -35,15 +35,28 @@ free_port() { # a free port P (below 55536) whose cluster bus port P+10000 is fr
     return
   done
 }
-redis() { # PORT ARGS...: a private redis-server, waited for
+redis() { # PORT ARGS...: a private redis-server, waited for; 1 if it did not start
   local port=$1
   shift
   mkdir -p "$TMP/$port"
   redis-server --port "$port" --bind 127.0.0.1 --dir "$TMP/$port" --save '' --appendonly no \
     --daemonize no --logfile "$TMP/$port.log" "$@" &
-  PIDS+=($!)
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.05; done
-  echo "cluster bench: redis-server on $port did not start: $(tail -2 "$TMP/$port.log")" >&2
+  local pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 100); do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "cluster bench: redis-server on $port did not start: $(tail -1 "$TMP/$port.log")" >&2
+  return 1
+}
+cluster_node() { # a cluster node on a free port (another one if the bus port was taken meanwhile); sets PORT_OUT
+  for _ in 1 2 3 4 5; do
+    PORT_OUT=$(free_port)
+    redis "$PORT_OUT" --cluster-enabled yes --cluster-config-file "$TMP/$PORT_OUT/nodes.conf" \
+      --cluster-announce-ip 127.0.0.1 && return 0
+  done
   exit 1
 }
 cpu() { # PORT: CPU seconds used so far
@@ -78,15 +91,14 @@ burst() { # NAME URL PORTS...
 }
 
 P=$(free_port)
-redis "$P"
+redis "$P" || exit 1
 burst one "redis://127.0.0.1:$P" "$P"
 redis-cli -p "$P" shutdown nosave >/dev/null 2>&1 || true
 
 PORTS=()
 for _ in 1 2 3; do
-  p=$(free_port)
-  redis "$p" --cluster-enabled yes --cluster-config-file "$TMP/$p/nodes.conf" --cluster-announce-ip 127.0.0.1
-  PORTS+=("$p")
+  cluster_node
+  PORTS+=("$PORT_OUT")
 done
 redis-cli --cluster create "${PORTS[@]/#/127.0.0.1:}" --cluster-yes >/dev/null
 for _ in $(seq 200); do
