@@ -1,12 +1,13 @@
 """dts on a Redis Cluster of three primaries (redis-cli --cluster create):
 every role works, tasks of every kind run exactly as on one Redis, and a
 slot migration under load loses and doubles nothing."""
+import os
 import subprocess
 import time
 import unittest
 
-from dtscluster import REDIS_CLI, ClusterCase, now_ms
-from dtstest import DTS, fmt_time, parse_time, wait_for
+from dtscluster import ClusterCase, now_ms
+from dtstest import DTS, Http, api_up, fmt_time, free_port, parse_time, wait_for
 
 
 class ClusterTest(ClusterCase):
@@ -103,6 +104,24 @@ class ClusterReadyTest(ClusterCase):
         self.assertEqual(body["status"], "not ready")
         victim.start()  # it rejoins with its slots (nodes.conf), and the cluster is ok again
         wait_for(lambda: self.api.get("/readyz")[0] == 200, timeout=30, interval=0.2, what="/readyz 200 again")
+
+
+class ClusterPasswordTest(ClusterCase):
+    password = "cluster-secret"
+
+    def test_a_password_protected_cluster_with_the_password_in_a_file(self):
+        pw = os.path.join(self.tmp, "redis-password")
+        with open(pw, "w") as f:
+            f.write("cluster-secret\n")
+        self.start_api_with("--redis-password-file", pw)
+        task = self.create({"name": "p", "action": {"type": "noop"}})
+        self.assertEqual(self.api.get(f"/api/v1/tasks/{task['id']}")[0], 200)
+
+    def start_api_with(self, *args):
+        port = free_port()
+        self.start("api", "--listen", f"127.0.0.1:{port}", *args)
+        self.api = Http(f"http://127.0.0.1:{port}")
+        wait_for(lambda: api_up(self.api), what="api /readyz")
 
 
 class ClusterUrlTest(unittest.TestCase):

@@ -29,15 +29,34 @@ def cluster_port():
 class Node(Redis):
     """One redis-server with extra arguments (cluster or replica settings)."""
 
-    def __init__(self, tmp, name, extra, appendonly=False):
+    def __init__(self, tmp, name, extra, appendonly=False, password=None):
         self.port = cluster_port()
         self.name = name
+        self.password = password
+        if password:
+            extra = extra + ["--requirepass", password, "--masterauth", password]
         self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir, exist_ok=True)
         self.args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
                      "--save", "", "--daemonize", "no", "--appendonly", "yes" if appendonly else "no",
                      "--logfile", os.path.join(tmp, f"{name}.log")] + extra
         self.start()
+
+    def cmd(self, *args):
+        if not self.password:
+            return super().cmd(*args)
+        import socket
+        from dtstest import _read_reply
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+            f = s.makefile("rb")
+            for command in (("AUTH", self.password), args):
+                out = b"*%d\r\n" % len(command)
+                for a in command:
+                    a = str(a).encode()
+                    out += b"$%d\r\n%s\r\n" % (len(a), a)
+                s.sendall(out)
+                reply = _read_reply(f)
+            return reply
 
     def kill9(self):
         self.proc.kill()
@@ -50,17 +69,18 @@ class Node(Redis):
 class Cluster:
     """PRIMARIES primaries with REPLICAS replicas each, made into one cluster."""
 
-    def __init__(self, tmp, primaries=3, replicas=0, node_timeout=2000):
+    def __init__(self, tmp, primaries=3, replicas=0, node_timeout=2000, password=None):
         self.nodes = []
         for i in range(primaries * (1 + replicas)):
             conf = os.path.join(tmp, f"node{i}", "nodes.conf")
             self.nodes.append(Node(tmp, f"node{i}", [
                 "--cluster-enabled", "yes", "--cluster-config-file", conf,
                 "--cluster-node-timeout", str(node_timeout), "--cluster-announce-ip", "127.0.0.1",
-                "--cluster-replica-validity-factor", "0", "--appendfsync", "everysec"]))
+                "--cluster-replica-validity-factor", "0", "--appendfsync", "everysec"], password=password))
         subprocess.run([REDIS_CLI, "--cluster", "create"] + [f"127.0.0.1:{n.port}" for n in self.nodes]
                        + ["--cluster-replicas", str(replicas), "--cluster-yes"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+                       env=dict(os.environ, **({"REDISCLI_AUTH": password} if password else {})))
         wait_for(self.ok, timeout=30, interval=0.1, what="cluster_state:ok on every node")
         wait_for(lambda: all(self.synced(n) for n in self.primaries()) if replicas else True, timeout=30,
                  interval=0.1, what="every primary's replica in sync")
@@ -174,11 +194,12 @@ class ClusterCase(DtsCase):
 
     primaries, replicas = 3, 0
     redis_wait = 0
+    password = None
 
     def setUp(self):
         super().setUp()
         self.redis.stop()  # the single Redis is not used
-        self.cluster = Cluster(self.tmp, self.primaries, self.replicas)
+        self.cluster = Cluster(self.tmp, self.primaries, self.replicas, password=self.password)
         self.redis = self.cluster  # DtsCase's helpers read keys through it, routed by slot
 
     def common(self):
