@@ -158,7 +158,7 @@ class Sentinels:
                         f"sentinel down-after-milliseconds dts {down_after_ms}\n"
                         "sentinel failover-timeout dts 5000\nsentinel parallel-syncs dts 1\n")
             s = Node.__new__(Node)
-            s.port, s.name, s.dir = port, f"sentinel{i}", d
+            s.port, s.name, s.dir, s.password = port, f"sentinel{i}", d, None
             s.args = [REDIS_SERVER, conf, "--sentinel", "--logfile", os.path.join(tmp, f"sentinel{i}.log")]
             s.proc = subprocess.Popen(s.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for(s._ping, what="sentinel to answer")
