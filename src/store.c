@@ -197,7 +197,7 @@ static void store_replicate(Store *st)
         return;
     }
     st->wait_short = 1;
-    atomic_store(&wait_degraded_until, now + WAIT_DEGRADED_FOR_MS);
+    atomic_store(&wait_degraded_until, clock_mono_ms() + WAIT_DEGRADED_FOR_MS); /* from the answer on */
     metrics_add("dts_redis_wait_short_total", NULL, 1);
     log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got,
              "wanted", st->wait_replicas);
