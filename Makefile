@@ -15,8 +15,13 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build
-	./$(BUILD)/dts up $(ARGS)
+# make run builds only what `dts up` needs (the dts binary and the web assets
+# it embeds), not the tests, fuzzers and benchmarks, and prints only progress.
+run: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@echo "building dts"
+	@./scripts/build-quiet.sh $(BUILD) dts $(JOBS)
+	@./$(BUILD)/dts up $(ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)

@@ -60,7 +60,10 @@ build() { # DOCKERFILE TAG [options]
 LOG=$(mktemp)
 trap 'rm -f "$CA_TMP" "$LOG"' EXIT
 start=$(date +%s)
-build deploy/Dockerfile "$TAG" "$@"
+# The image's dts_build_info names the commit (the build context has no .git).
+COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+[ -n "$COMMIT" ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && COMMIT="$COMMIT-dirty"
+build deploy/Dockerfile "$TAG" --build-arg "DTS_COMMIT=${COMMIT:-unknown}" "$@"
 mid=$(date +%s)
 say "built $TAG in $((mid - start)) s"
 if [ "$REDIS" = 1 ]; then

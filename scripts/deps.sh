@@ -7,8 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config redis-server libhiredis-dev libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev libssl-dev libcriterion-dev python3 python3-croniter
-python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium"
+libjansson-dev libcurl4-openssl-dev libssl-dev libyaml-dev libcriterion-dev python3 python3-croniter
+python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium prometheus"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 # `deps.sh bench`: what make bench needs on top (plots, HTTP load, redis-benchmark).
 [ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox wrk redis-tools"
@@ -25,6 +25,11 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# Only promtool (which lints the rendered /metrics) is wanted from Debian's
+# prometheus package: where systemd runs, do not leave its server running.
+case "$missing" in *" prometheus"*)
+  command -v systemctl >/dev/null 2>&1 && ${SUDO:-} systemctl disable --now prometheus >/dev/null 2>&1 || true ;;
+esac
 # Debian's redis-server package may start a system Redis on 6379 where systemd
 # runs; dts never uses it: `dts up` and the tests run their own on other ports.
 

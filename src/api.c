@@ -3,7 +3,9 @@
  * Concurrency: libmicrohttpd's internal thread pool (--threads) handles
  * requests; each pool thread owns one Redis connection (service_store), so no
  * lock is shared on the request path. The api keeps no state of its own: every
- * write is one Lua script, so a request either stores everything or nothing. */
+ * write is one Lua script, so a request either stores everything or nothing.
+ * One more thread (api_stream.c) reads the event streams for the live feed's
+ * Server-Sent Events clients, whose connections are parked while idle. */
 #include "api.h"
 
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "api_events.h"
 #include "api_stats.h"
+#include "api_stream.h"
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
@@ -403,6 +406,35 @@ static long query_int(Req *r, const char *name, long def, long lo, long hi)
     return n;
 }
 
+/* label=k=v (repeatable, all must hold) and sort=created|-created. */
+static int list_filters(Req *r, TaskQuery *q)
+{
+    const char *sort = http_query(r->http, "sort");
+    q->nlabels = http_query_all(r->http, "label", q->labels, TASK_QUERY_LABELS_MAX);
+    if (q->nlabels > TASK_QUERY_LABELS_MAX) {
+        problem(r, 400, "Bad Request", "label", "at most 8 label filters");
+        return -1;
+    }
+    for (int i = 0; i < q->nlabels; i++) {
+        const char *eq = strchr(q->labels[i], '=');
+        if (eq == NULL || eq == q->labels[i] || eq - q->labels[i] > 63 || strlen(eq + 1) > 255) {
+            problem(r, 400, "Bad Request", "label", "must be key=value (a key of 1-63 bytes)");
+            return -1;
+        }
+    }
+    static const char *const sorts[] = {"-created", "created", "name", "next_run", NULL};
+    int k = 0;
+    while (sort != NULL && sorts[k] != NULL && strcmp(sort, sorts[k]) != 0)
+        k++;
+    if (sort != NULL && sorts[k] == NULL) {
+        problem(r, 400, "Bad Request", "sort", "must be -created (newest first), created, name or next_run");
+        return -1;
+    }
+    q->oldest_first = k == 1;
+    q->order = k == 2 ? TASK_ORDER_NAME : k == 3 ? TASK_ORDER_NEXT_RUN : TASK_ORDER_CREATED;
+    return 0;
+}
+
 /* Lists Q's page in chunks and stops early once the page holds
  * API_PAGE_BYTES of JSON, so one request of big tasks cannot take the api's
  * memory (a shorter page with a next_cursor is still a page). */
@@ -462,9 +494,16 @@ static void tasks_list(Req *r)
         problem(r, 400, "Bad Request", "name_prefix", "is too long");
         return;
     }
+    if (list_filters(r, &q) != 0)
+        return;
     json_t *items;
     char next[TASK_ID_MAX + 1];
     int rv = list_within_budget(r->st, &q, &items, next);
+    if (rv == STORE_ECONFLICT) { /* only a sorted list says so: too many tasks, or a cursor gone */
+        problem(r, 400, "Bad Request", q.cursor && strstr(store_errstr(r->st), "cursor") ? "cursor" : "sort",
+                store_errstr(r->st));
+        return;
+    }
     if (rv != STORE_OK) {
         store_problem(r, rv);
         return;
@@ -494,6 +533,7 @@ static void runs_list(Req *r)
 }
 
 static void events_get(Req *r) { api_events_get(r->http, r->res, r->st); }
+static void events_stream(Req *r) { api_stream_open(r->http, r->res, r->st); }
 static void stats_get(Req *r) { api_stats_get(r->http, r->res, r->st, r->now); }
 
 static void dead_list(Req *r)
@@ -503,6 +543,8 @@ static void dead_list(Req *r)
         return;
     json_t *items;
     int rv = store_dead_list(r->st, (int)limit, &items);
+    if (rv == STORE_OK && (rv = store_task_names(r->st, items, "task_id")) != STORE_OK)
+        json_decref(items);
     if (rv != STORE_OK)
         store_problem(r, rv);
     else
@@ -610,6 +652,7 @@ static const Route routes[] = {
     {"POST", "/api/v1/cron/preview", cron_preview, AUTH_READ, "cron.preview"},
     {"POST", "/api/v1/dead/{id}/retry", dead_retry, AUTH_ADMIN, "dead.retry"},
     {"GET", "/api/v1/events", events_get, AUTH_READ, "events.get"},
+    {"GET", "/api/v1/events/stream", events_stream, AUTH_READ, "events.stream"},
     {"GET", "/api/v1/stats", stats_get, AUTH_READ, "stats.get"},
 };
 
@@ -727,12 +770,13 @@ int api_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
     static const char *listen, *tokens_file, *cors, *hosts;
-    static long threads, per_ip, trigger_rate;
+    static long threads, per_ip, trigger_rate, streams;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "127.0.0.1:8321", 0, 0, "address to serve on (HOST:PORT)"},
         {"tokens", OPT_STR, &tokens_file, "", 0, 0, "API tokens file (NAME SCOPES SHA256HEX lines), also DTS_TOKENS_FILE; required beyond loopback"},
         {"cors-origin", OPT_STR, &cors, "", 0, 0, "the one browser origin allowed cross-origin (CORS is off without it)"},
         {"threads", OPT_INT, &threads, "4", 1, 256, "request threads (one Redis connection each)"},
+        {"stream-clients", OPT_INT, &streams, "64", 1, 10000, "live feed streams (GET /api/v1/events/stream) at once; more get 503"},
         HTTP_GUARD_OPTIONS(hosts, per_ip),
         {"max-tasks", OPT_INT, &max_tasks, "100000", 0, 1000000000, "tasks the store may hold; more are refused with 429 (0: no limit)"},
         {"max-ready", OPT_INT, &max_ready, "100000", 0, 1000000000, "occurrences waiting in one shard's ready stream before triggers get 429 (0: no limit)"},
@@ -760,9 +804,15 @@ int api_main(int argc, char **argv)
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
     HttpConfig hc = {.listen = listen, .max_body = TASK_BODY_MAX, .threads = (unsigned)threads,
                      .per_ip_connections = (unsigned)per_ip, .guard = guard, .handler = request_cb};
+    if (api_stream_start(service_store, service_store_release, (int)streams) != 0) {
+        fprintf(stderr, "dts api: cannot start the event stream thread\n");
+        reqguard_free(guard);
+        return 1;
+    }
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts api: %s\n", err);
+        api_stream_stop(0);
         reqguard_free(guard);
         return 1;
     }
@@ -775,6 +825,7 @@ int api_main(int argc, char **argv)
             tokens_reload(listen);
     }
     log_info("api stopping", NULL);
+    api_stream_stop(2000);
     httpd_stop(srv);
     reqguard_free(guard);
     service_store_release();

@@ -77,6 +77,8 @@ void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
         log_warn("events read failed", "{s:s}", "error", store_errstr(st));
         json_decref(events);
         events = json_array();
+    } else if (store_task_names(st, events, "task") != STORE_OK) {
+        log_warn("event names unavailable", "{s:s}", "error", store_errstr(st));
     }
     const char *accept = http_header(req, "Accept");
     if (accept != NULL && strstr(accept, "application/json") && !strstr(accept, "text/event-stream")) {

@@ -4,16 +4,14 @@
 
 #include "api.h"
 #include "auth.h"
+#include "build_info.h"
+#include "cli.h"
 #include "cron.h"
 #include "executor.h"
 #include "probe.h"
 #include "scheduler.h"
 #include "up.h"
 #include "web.h"
-
-#ifndef DTS_VERSION
-#define DTS_VERSION "0.1.0"
-#endif
 
 typedef struct Role {
     const char *name;
@@ -29,6 +27,9 @@ static const Role roles[] = {
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
     {"probe", probe_main, "health check: dts probe [http://127.0.0.1:8321/healthz] (default: DTS_LISTEN's)"},
+    {"task", cli_task_main, "tasks from the command line: dts task create|list|get|edit|runs|pause|..."},
+    {"dead", cli_dead_main, "dead letters: dts dead list, dts dead retry ID"},
+    {"events", cli_events_main, "the activity feed: dts events [--follow]"},
     {"token", auth_token_main, "API tokens: dts token create NAME --scopes read,write,shell,admin"},
 };
 
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("dts %s\n", DTS_VERSION);
+        printf("dts %s (commit %s%s)\n", dts_build_version, dts_build_commit, dts_build_dirty ? ", modified" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)

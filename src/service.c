@@ -12,7 +12,10 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "build_info.h"
 #include "metrics.h"
+#include "procmetrics.h"
+#include "role_help.h"
 
 volatile sig_atomic_t service_stopping;
 volatile sig_atomic_t service_reload;
@@ -52,6 +55,17 @@ static void signals_install(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &hup, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* The process_* families and dts_build_info{version,commit,dirty} 1. */
+static void service_declare_build_info(void)
+{
+    char labels[160];
+    procmetrics_declare();
+    metrics_declare("dts_build_info", METRIC_GAUGE, "The version and git commit this binary was built from.");
+    snprintf(labels, sizeof labels, "version=\"%s\",commit=\"%s\",dirty=\"%s\"", dts_build_version,
+             dts_build_commit, dts_build_dirty ? "true" : "false");
+    metrics_set("dts_build_info", labels, 1);
 }
 
 /* --redis-password-file: reads the password and puts it into the URL, so it
@@ -94,6 +108,7 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     int rv = opts_parse(opts, argc, argv, err, sizeof err);
     if (rv == 1) {
         opts_usage(stdout, role, summary, opts);
+        role_help_print(stdout, role);
         return 1;
     }
     if (rv != 0) {
@@ -113,6 +128,7 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     metrics_declare("dts_redis_reconnects_total", METRIC_COUNTER, "Reconnections to Redis.");
     metrics_declare("dts_redis_wait_short_total", METRIC_COUNTER,
                     "Acknowledged writes that reached fewer replicas than --redis-wait.");
+    service_declare_build_info();
     return 0;
 }
 
@@ -204,6 +220,7 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
     } else if (strcmp(req->path, "/metrics") == 0) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4";
+        procmetrics_update();
         res->body = metrics_render();
         res->body_len = strlen(res->body);
     } else {

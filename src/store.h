@@ -146,14 +146,27 @@ int store_task_set_state(Store *st, const char *id, int64_t version, const char 
  * occurrence of the task at that instant). STORE_ECONFLICT if it is paused. */
 int store_task_trigger(Store *st, const char *id, int64_t now_ms, int64_t *sched_ms);
 
+#define TASK_QUERY_LABELS_MAX 8
+#define TASK_SORT_MAX 10000 /* tasks a list sorted by name or next run may span */
+
+typedef enum { TASK_ORDER_CREATED, TASK_ORDER_NAME, TASK_ORDER_NEXT_RUN } TaskOrder;
+
 typedef struct TaskQuery {
     int limit;               /* 1..500 */
     const char *cursor;      /* a task id from a previous page, or NULL */
     const char *state;       /* filter or NULL */
     const char *name_prefix; /* filter or NULL */
+    const char *labels[TASK_QUERY_LABELS_MAX]; /* "key=value" filters, all must hold */
+    int nlabels;
+    int oldest_first;        /* 1: sort=created (oldest first); 0: newest first */
+    TaskOrder order;         /* by creation (ids), name or next run (then id) */
 } TaskQuery;
 
-/* Lists tasks newest first. *items is a new JSON array; next_cursor gets the
+/* Lists tasks newest first (oldest first with q->oldest_first), or by name
+ * or next run (never-due last), ties by id, with q->order; the cursor of
+ * such a list is "ID" (name) or "ID-MS" (next run), and a list sorted so
+ * spans at most TASK_SORT_MAX tasks (STORE_ECONFLICT past it, and for a name
+ * cursor whose task is gone). *items is a new JSON array; next_cursor gets the
  * cursor of the next page, or "" at the end. */
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
 
@@ -171,6 +184,11 @@ int store_dead_list(Store *st, int limit, json_t **items);
 /* Re-drives dead occurrence ID as its next attempt. STORE_ENOTFOUND if it is
  * not (or no longer) dead, or its task is gone. */
 int store_dead_retry(Store *st, const char *id, int64_t now_ms);
+
+/* Adds "task_name" to each object in the JSON array ITEMS whose string member
+ * ID_KEY is the id of a task that still exists, looking the names up in one
+ * pipelined round trip. Items of deleted tasks are left as they are. */
+int store_task_names(Store *st, json_t *items, const char *id_key);
 
 /* ---- scheduler ---- */
 

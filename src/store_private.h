@@ -92,4 +92,13 @@ int store_io_error(Store *st);
 /* Milliseconds as a decimal string into buf (32 bytes). */
 const char *ms_str(char buf[32], int64_t ms);
 
+/* store_task.c's readers of a task's HGETALL reply, for store_sort.c: the
+ * API's view (a new reference), whether it passes Q's filters, a field. */
+json_t *store_task_view_of(const redisReply *h);
+int store_task_matches(const redisReply *h, const TaskQuery *q);
+const char *store_hash_field(const redisReply *h, const char *name);
+
+/* store_task_list for q->order name or next_run (store_sort.c). */
+int store_task_list_sorted(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1]);
+
 #endif

@@ -282,17 +282,26 @@ static int cmp_desc(const void *a, const void *b)
     return -strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int cmp_asc(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* One page of ids across shards, newest first, after CURSOR: up to N ids into
  * ids (caller frees each). Returns how many, or STORE_EIO. */
-static int list_ids(Store *st, const char *cursor, int n, char **ids)
+static int list_ids(Store *st, const char *cursor, int n, int asc, char **ids)
 {
     char k[KEY_MAX], start[TASK_ID_MAX + 2], count[16];
-    snprintf(start, sizeof start, cursor ? "(%s" : "+", cursor);
+    snprintf(start, sizeof start, cursor ? "(%s" : asc ? "-" : "+", cursor);
     snprintf(count, sizeof count, "%d", n);
     for (int s = 0; s < st->shards; s++) {
         skey(st, k, s, "tasks", NULL);
-        const char *argv[] = {"ZRANGE", k, start, "-", "BYLEX", "REV", "LIMIT", "0", count};
-        rconn_append_argv(st->rc, 9, argv, NULL);
+        const char *rev[] = {"ZRANGE", k, start, "-", "BYLEX", "REV", "LIMIT", "0", count};
+        const char *fwd[] = {"ZRANGE", k, start, "+", "BYLEX", "LIMIT", "0", count};
+        if (asc)
+            rconn_append_argv(st->rc, 8, fwd, NULL);
+        else
+            rconn_append_argv(st->rc, 9, rev, NULL);
     }
     int total = 0, cap = n * st->shards;
     char **all = xcalloc((size_t)cap, sizeof *all);
@@ -306,7 +315,7 @@ static int list_ids(Store *st, const char *cursor, int n, char **ids)
                 all[total++] = xstrdup(r->element[i]->str);
         freeReplyObject(r);
     }
-    qsort(all, (size_t)total, sizeof *all, cmp_desc);
+    qsort(all, (size_t)total, sizeof *all, asc ? cmp_asc : cmp_desc);
     int keep = rv == 0 ? (total < n ? total : n) : 0;
     for (int i = 0; i < total; i++) {
         if (i < keep)
@@ -318,6 +327,23 @@ static int list_ids(Store *st, const char *cursor, int n, char **ids)
     return rv == 0 ? keep : store_io_error(st);
 }
 
+/* 1 if the spec's labels hold every "key=value" of the query. */
+static int labels_match(const char *spec_text, const TaskQuery *q)
+{
+    json_t *spec = spec_text ? json_loads(spec_text, 0, NULL) : NULL;
+    json_t *labels = json_object_get(spec, "labels");
+    int ok = 1;
+    for (int i = 0; i < q->nlabels && ok; i++) {
+        const char *eq = strchr(q->labels[i], '=');
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", eq ? (int)(eq - q->labels[i]) : 0, q->labels[i]);
+        const char *v = json_string_value(json_object_get(labels, key));
+        ok = eq != NULL && v != NULL && strcmp(v, eq + 1) == 0;
+    }
+    json_decref(spec);
+    return ok;
+}
+
 static int matches(const redisReply *h, const TaskQuery *q)
 {
     if (!hash_valid(h))
@@ -325,7 +351,9 @@ static int matches(const redisReply *h, const TaskQuery *q)
     if (q->state && strcmp(field(h, "state"), q->state) != 0)
         return 0;
     const char *name = field(h, "name");
-    return !q->name_prefix || (name && strncmp(name, q->name_prefix, strlen(q->name_prefix)) == 0);
+    if (q->name_prefix && !(name && strncmp(name, q->name_prefix, strlen(q->name_prefix)) == 0))
+        return 0;
+    return q->nlabels == 0 || labels_match(field(h, "spec"), q);
 }
 
 /* Fetches the N tasks in IDS in one pipeline and appends those matching Q. */
@@ -353,6 +381,8 @@ static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *
 
 int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1])
 {
+    if (q->order != TASK_ORDER_CREATED)
+        return store_task_list_sorted(st, q, items, next_cursor);
     char cursor[TASK_ID_MAX + 1] = "";
     char **ids = xcalloc((size_t)q->limit, sizeof *ids);
     int scanned = 0, rv = STORE_OK;
@@ -362,7 +392,7 @@ int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cur
     next_cursor[0] = '\0';
     while ((int)json_array_size(*items) < q->limit && scanned < LIST_SCAN_MAX) {
         int want = q->limit - (int)json_array_size(*items);
-        int n = list_ids(st, cursor[0] ? cursor : NULL, want, ids);
+        int n = list_ids(st, cursor[0] ? cursor : NULL, want, q->oldest_first, ids);
         if (n < 0) {
             rv = n;
             break;
@@ -414,4 +444,19 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items)
     }
     freeReplyObject(r);
     return STORE_OK;
+}
+
+json_t *store_task_view_of(const redisReply *h)
+{
+    return task_view(h, NULL);
+}
+
+int store_task_matches(const redisReply *h, const TaskQuery *q)
+{
+    return matches(h, q);
+}
+
+const char *store_hash_field(const redisReply *h, const char *name)
+{
+    return field(h, name);
 }

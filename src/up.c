@@ -158,6 +158,15 @@ static void supervise(const char *logdir)
     }
 }
 
+/* 1 if the N ports from FIRST on are all free. */
+static int ports_free(int first, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!port_free(first + i))
+            return 0;
+    return 1;
+}
+
 /* The embedded Redis's password: DIR/redis.pass (0600), made once from 24
  * random bytes. Writes its path into PATH. Returns 0, or -1 after printing. */
 static int password_ensure(const char *dir, char *path, size_t len, char *pw, size_t pwlen)
@@ -231,12 +240,13 @@ int up_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
     static const char *data, *redis_bin, *tokens, *http_allow;
-    static long api_port, web_port, redis_port, executors, concurrency;
+    static long api_port, web_port, redis_port, executors, concurrency, metrics_port;
     static const Option opts[] = {
         {"data", OPT_STR, &data, "var", 0, 0, "folder for Redis's data and the logs"},
         {"api-port", OPT_INT, &api_port, "8321", 1, 65535, "the api's port on 127.0.0.1"},
         {"web-port", OPT_INT, &web_port, "8320", 1, 65535, "the web UI's port on 127.0.0.1"},
         {"redis-port", OPT_INT, &redis_port, "16379", 1, 65535, "the embedded redis-server's port"},
+        {"metrics-port", OPT_INT, &metrics_port, "8322", 1, 65000, "the scheduler's /metrics port; executor N's is this + N"},
         {"redis-server", OPT_STR, &redis_bin, "redis-server", 0, 0, "the redis-server program"},
         {"executors", OPT_INT, &executors, "2", 1, 32, "executor processes"},
         {"concurrency", OPT_INT, &concurrency, "16", 1, 4096, "actions each executor runs at once"},
@@ -258,9 +268,11 @@ int up_main(int argc, char **argv)
         password_ensure(dir, pass_path, sizeof pass_path, pw, sizeof pw) != 0 ||
         redis_conf_write(dir, pw, conf_path, sizeof conf_path) != 0)
         return 1;
-    if (!port_free((int)redis_port) || !port_free((int)api_port) || !port_free((int)web_port)) {
-        fprintf(stderr, "dts up: port %ld, %ld or %ld is in use (another dts up?); choose others with "
-                        "--redis-port, --api-port and --web-port\n", redis_port, api_port, web_port);
+    if (!port_free((int)redis_port) || !port_free((int)api_port) || !port_free((int)web_port) ||
+        !ports_free((int)metrics_port, (int)executors + 1)) {
+        fprintf(stderr, "dts up: port %ld, %ld, %ld or %ld-%ld is in use (another dts up?); choose others with "
+                        "--redis-port, --api-port, --web-port and --metrics-port\n", redis_port, api_port,
+                web_port, metrics_port, metrics_port + executors);
         return 1;
     }
     snprintf(port, sizeof port, "%ld", redis_port);
@@ -283,14 +295,17 @@ int up_main(int argc, char **argv)
     /* Optional flags go last: a NULL in their place ends the list early. */
     child_add("api", "dts", "api", "--redis", url, "--redis-password-file", pass_path, "--listen", listen,
               "--shards", shards, tokens[0] ? "--tokens" : NULL, tokens, NULL);
+    char mlisten[32]; /* child_add copies it */
+    snprintf(mlisten, sizeof mlisten, "127.0.0.1:%ld", metrics_port);
     child_add("scheduler", "dts", "scheduler", "--redis", url, "--redis-password-file", pass_path, "--shards",
-              shards, NULL);
+              shards, "--listen", mlisten, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
+        snprintf(mlisten, sizeof mlisten, "127.0.0.1:%ld", metrics_port + i + 1);
         child_add(name, "dts", "executor", "--redis", url, "--redis-password-file", pass_path, "--shards",
-                  shards, "--concurrency", conc, "--grace-ms", "10000", http_allow[0] ? "--http-allow" : NULL,
-                  http_allow, NULL);
+                  shards, "--concurrency", conc, "--grace-ms", "10000", "--listen", mlisten,
+                  http_allow[0] ? "--http-allow" : NULL, http_allow, NULL);
     }
     for (int i = 1; i < nchildren; i++)
         child_start(&children[i], logdir);
@@ -301,8 +316,10 @@ int up_main(int argc, char **argv)
     child_start(web, logdir);
     if (api_up && wait_port((int)web_port, 5000) == 0)
         printf("dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
-               "  Redis: %s (password in %s; data in %s)\n  Logs:  %s/\nPress Ctrl-C to stop.\n",
-               web_port, api_port, url, pass_path, rdir, logdir);
+               "  Redis: %s (password in %s; data in %s)\n  Logs:  %s/\n  Metrics: http://127.0.0.1:%ld/metrics (api), "
+               "http://127.0.0.1:%ld/metrics (scheduler), ports %ld-%ld (executors)\nPress Ctrl-C to stop.\n",
+               web_port, api_port, url, pass_path, rdir, logdir, api_port, metrics_port, metrics_port + 1,
+               metrics_port + executors);
     else
         fprintf(stderr, "dts up: the api did not come up; see %s/api.log\n", logdir);
     fflush(stdout);

@@ -3,8 +3,10 @@
  * Concurrency: libmicrohttpd's thread pool (--threads) answers requests.
  * Assets are constant data in the binary; API requests are forwarded with
  * libcurl by the calling pool thread (see lib/proxy.c), and one background
- * thread health-checks the upstreams. The role keeps no state and needs no
- * Redis: it is ready when at least one api upstream is. */
+ * thread health-checks the upstreams. The live feed's stream
+ * (/api/v1/events/stream) is forwarded as it comes by a thread of its own per
+ * open stream (at most PROXY_STREAMS_MAX). The role keeps no state and needs
+ * no Redis: it is ready when at least one api upstream is. */
 #include "web.h"
 
 #include <microhttpd.h>
@@ -121,7 +123,10 @@ static void api_forward(const HttpRequest *req, HttpResponse *res)
         problem(res, 414, "URI Too Long", "the query string is too long");
         return;
     }
-    proxy_forward(web_proxy, req, q.buf, res);
+    if (strcmp(req->path, "/api/v1/events/stream") == 0)
+        proxy_forward_stream(web_proxy, req, q.buf, res);
+    else
+        proxy_forward(web_proxy, req, q.buf, res);
 }
 
 static void record(const char *kind, int status, int64_t started)
@@ -218,6 +223,7 @@ int web_main(int argc, char **argv)
     while (!service_stopping)
         clock_sleep_ms(100);
     log_info("web stopping", NULL);
+    proxy_streams_end(web_proxy, 2000);
     httpd_stop(srv);
     reqguard_free(guard);
     proxy_free(web_proxy);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "httpd_private.h"
 #include "mem.h"
 
 struct HttpServer {
@@ -117,11 +118,39 @@ const char *http_query(const HttpRequest *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct QueryAll {
+    const char *name;
+    const char **out;
+    int max, n;
+} QueryAll;
+
+static enum MHD_Result query_all_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    QueryAll *q = cls;
+    if (strcmp(key, q->name) == 0)
+        q->n++;
+    if (strcmp(key, q->name) == 0 && q->n <= q->max)
+        q->out[q->n - 1] = value ? value : "";
+    return MHD_YES;
+}
+
+int http_query_all(const HttpRequest *req, const char *name, const char **out, int max)
+{
+    QueryAll q = {name, out, max, 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_all_cb, &q);
+    return q.n;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
-    /* The body is handed over, not copied: a big page is in memory once. */
-    struct MHD_Response *r = res->body != NULL
-        ? MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE)
+    /* The body is handed over, not copied: a big page is in memory once. A
+     * stream's body is pulled from its owner instead (httpd_stream.c). */
+    if (res->stream != NULL) {
+        free(res->body);
+        res->body = NULL;
+    }
+    struct MHD_Response *r = res->stream != NULL ? httpd_stream_response(res->stream)
+        : res->body != NULL ? MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE)
         : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (res->content_type != NULL)
         MHD_add_response_header(r, "Content-Type", res->content_type);
@@ -264,7 +293,8 @@ HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen)
         return NULL;
     HttpServer *srv = xcalloc(1, sizeof *srv);
     srv->cfg = *cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME; /* parked streams (httpd_stream.c) */
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(

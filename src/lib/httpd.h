@@ -25,6 +25,7 @@ typedef struct HttpResponse {
     const char *content_type;
     int nheaders;
     char *headers[HTTPD_MAX_HEADERS][2]; /* owned name/value pairs */
+    struct HttpStream *stream; /* private: set by http_respond_stream */
 } HttpResponse;
 
 /* Handles one request; fills *res. Called from pool threads, concurrently. */
@@ -56,11 +57,56 @@ void httpd_stop(HttpServer *srv);
 /* A request header (case-insensitive name) or query argument, or NULL. */
 const char *http_header(const HttpRequest *req, const char *name);
 const char *http_query(const HttpRequest *req, const char *name);
+/* Every value of the query argument NAME, in order: up to MAX into OUT
+ * (pointers valid while the request is). Returns how many there are, which
+ * may exceed MAX. */
+int http_query_all(const HttpRequest *req, const char *name, const char **out, int max);
 
 /* Response helpers: set the status and take a copy of the text as the body. */
 void http_respond(HttpResponse *res, int status, const char *content_type, const char *body);
 /* Adds a header to the response (copies both strings); ignored past the max. */
 void http_add_header(HttpResponse *res, const char *name, const char *value);
+
+/* Streamed bodies (Server-Sent Events, proxied streams): a body of unknown
+ * length that the server pulls from the handler's READ callback, chunk by
+ * chunk, after the handler has returned. A stream with nothing to send is
+ * parked: it holds no thread until http_stream_wake. */
+typedef struct HttpStream HttpStream;
+
+/* Writes the next part of the body into BUF (at most MAX bytes) and returns
+ * its length; returns 0 when nothing is ready (the connection is parked until
+ * http_stream_wake), or -1 to end the body. Called from a pool thread, never
+ * twice at once for one stream. */
+typedef long (*http_stream_read_cb)(void *ud, char *buf, size_t max);
+
+/* Called exactly once when the stream is over (body ended, client gone, or
+ * the server stopped): the last use of UD and of the stream's handle. */
+typedef void (*http_stream_done_cb)(void *ud);
+
+/* Makes RES a streamed response to REQ with STATUS and CONTENT_TYPE (headers
+ * added with http_add_header still apply). Returns the handle to wake it
+ * with, which the caller owns one reference of and gives back with
+ * http_stream_release (typically in DONE); DONE is called even if the
+ * response is never sent. */
+HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int status,
+                                const char *content_type, http_stream_read_cb read,
+                                http_stream_done_cb done, void *ud);
+
+/* Asks for READ to be called again soon (new data, or time to end); from any
+ * thread, while holding a reference, and never while holding a lock that
+ * DONE takes (the server may run DONE under its own locks). Does nothing
+ * once the stream is over. */
+void http_stream_wake(HttpStream *s);
+
+/* Takes one more reference to S (the caller must already hold one, or know
+ * that DONE has not run, e.g. under the lock DONE takes); http_stream_release
+ * gives one back and frees the handle with the last. NULL is a no-op. */
+void http_stream_hold(HttpStream *s);
+void http_stream_release(HttpStream *s);
+
+/* 1 if the client of stream S has closed its side (a parked stream notices
+ * nothing by itself); the owner then ends the stream. Any thread. */
+int http_stream_gone(const HttpStream *s);
 
 /* 1 if PATH (decoded, without the query) is safe to map or forward: it starts
  * with '/', has no empty, "." or ".." segment, and no control byte, '?', '#'

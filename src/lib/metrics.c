@@ -12,8 +12,9 @@
 #define MAX_FAMILIES 64
 #define MAX_SERIES 512
 
-static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                 0.5,   1,     2.5,  5,     10,   30,  60};
+/* Lateness is measured in milliseconds: the low buckets resolve them. */
+static const double buckets[] = {0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                 0.5,   1,     2.5,   5,    10,    30,   60};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
 
 typedef struct Family {

@@ -7,7 +7,8 @@
 typedef enum { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM } MetricType;
 
 /* Declares a family with its type and help text; call before first use.
- * Histograms use fixed buckets in seconds from 1 ms to 60 s. */
+ * Histograms use fixed buckets in seconds: 1, 2, 5, 10, 25, 50, 100, 250,
+ * 500 ms, 1, 2.5, 5, 10, 30 and 60 s. */
 void metrics_declare(const char *name, MetricType type, const char *help);
 
 /* Adds V to a counter series, sets a gauge series, or observes V in a

@@ -37,4 +37,17 @@ int proxy_healthy(const Proxy *p);
  * or 503 problem. Thread-safe: each calling thread keeps its own connections. */
 void proxy_forward(Proxy *p, const HttpRequest *req, const char *query, HttpResponse *res);
 
+#define PROXY_STREAMS_MAX 256
+
+/* Like proxy_forward, for a response that is a stream (Server-Sent Events):
+ * when the upstream answers 200, its body is passed on as it arrives, never
+ * buffered whole, until either side ends it or the proxy is freed; any other
+ * answer is passed on as proxy_forward would. At most PROXY_STREAMS_MAX at
+ * once (503 past it). Each open stream holds one thread. */
+void proxy_forward_stream(Proxy *p, const HttpRequest *req, const char *query, HttpResponse *res);
+
+/* Ends every open stream (within about a second) and waits, at most WAIT_MS,
+ * for them to be gone; call before stopping the server that carries them. */
+void proxy_streams_end(Proxy *p, int wait_ms);
+
 #endif

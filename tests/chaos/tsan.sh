@@ -14,7 +14,7 @@ cd "$root/tests/integration"
 status=0
 TSAN_OPTIONS="log_path=$logs/dts second_deadlock_stack=1" DTS_BIN="$build/dts" DTS_CHAOS_NO_RSS_CHECK=1 \
     PYTHONPATH="$root/tests/lib" DTS_HOSTILE_TASKS=4000 /usr/bin/python3 -m unittest \
-    test_executor_policies test_api test_web test_auth test_hostile test_chaos_short test_redis_restart \
+    test_executor_policies test_api test_web test_events_stream test_auth test_hostile test_chaos_short test_redis_restart \
     || status=$?
 if ls "$logs"/dts.* >/dev/null 2>&1; then
     echo "ThreadSanitizer reports (full stacks in $logs):"

@@ -70,16 +70,47 @@ async function createCronTask(page, name) {
   return page.url().split("/").pop();
 }
 
-async function checkRunsAndFeed(page, id) {
-  step("runs show in the history within seconds, and in the live feed");
+async function checkRunsAndFeed(page, id, name) {
+  step("runs show in the history within seconds, and in the live feed, by the task's name");
   await page.locator("#runs tbody tr").first().waitFor({ timeout: 8000 });
   await page.locator(`#runs tbody tr[data-status=succeeded]`).first().waitFor({ timeout: 8000 });
-  await page.locator(`#feed-list li[data-task="${id}"][data-type="run.finished"]`).first().waitFor({ timeout: 8000 });
+  const fed = page.locator(`#feed-list li[data-task="${id}"][data-type="run.finished"]`).first();
+  await fed.waitFor({ timeout: 8000 });
+  const link = fed.locator("a.feed-task");
+  assert.equal(await link.textContent(), name);
+  assert.equal(await link.getAttribute("title"), id); // the id on hover
+  assert.equal(await link.getAttribute("href"), `#/tasks/${id}`);
   assert.equal(await page.locator("#feed-status").textContent(), "live");
   await page.locator("details summary").first().click();
   assert.match(await page.locator("details pre").first().textContent(), /hello from e2e/);
   assert.match(await page.locator("dl.spec").textContent(), /at most 1000 runs/);
   await shot(page, "task");
+}
+
+async function checkFeedStreams(page) {
+  step("the feed streams: a new task shows within 500 ms of its creation, without a reload");
+  const streams = [];
+  page.on("request", (r) => { if (r.url().endsWith("/api/v1/events/stream")) streams.push(r.url()); });
+  await page.goto(`${base}/?fresh#/`); // a full load, so the stream's request is seen
+  await until(page, () => document.getElementById("feed-status").textContent === "live");
+  const loads = [];
+  page.on("load", () => loads.push(Date.now()));
+  await page.waitForTimeout(300); // settled on the stream
+  const started = Date.now();
+  const r = await fetch(`${base}/api/v1/tasks`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "e2e-feed", schedule: { cron: "0 0 1 1 *" }, action: { type: "noop" } }) });
+  assert.equal(r.status, 201);
+  const task = await r.json();
+  const item = page.locator(`#feed-list li[data-task="${task.id}"][data-type="task.created"]`);
+  await item.waitFor({ timeout: 5000 });
+  const ms = Date.now() - started;
+  step(`  shown ${ms} ms after the POST was sent`);
+  assert.ok(ms < 500, `the event took ${ms} ms to show`);
+  assert.equal(loads.length, 0, "the page reloaded");
+  assert.ok(streams.length > 0, "the feed did not use the event stream");
+  assert.equal(await item.locator("a.feed-task").textContent(), "e2e-feed");
+  await shot(page, "feed");
+  await fetch(`${base}/api/v1/tasks/${task.id}`, { method: "DELETE" });
 }
 
 async function checkPauseResume(page) {
@@ -126,6 +157,14 @@ async function checkListAndDashboard(page, name) {
   await page.locator("tbody tr a", { hasText: name }).waitFor();
   assert.match(await page.locator("tbody tr").first().textContent(), /in \d+ seconds?|now/);
   await shot(page, "tasks");
+  step("the list sorts by name on the server, across everything listed");
+  await page.locator("#f-search").fill("");
+  await page.locator("#f-label").fill("");
+  await page.locator("#f-sort").selectOption("name");
+  await until(page, () => {
+    const names = [...document.querySelectorAll("tbody tr td[data-label=Name] a")].map((a) => a.textContent);
+    return names.length > 1 && names.every((n, i) => i === 0 || names[i - 1] <= n);
+  });
   await page.goto(`${base}/#/`);
   await page.locator("#chart-throughput canvas").waitFor();
   await page.locator("#chart-lateness canvas").waitFor();
@@ -152,7 +191,8 @@ async function fillHttpForm(page, name) {
 
 async function checkHttpTask(page) {
   step("an HTTP task with retry and overlap through the form; field errors, local and the api's");
-  await fillHttpForm(page, `e2e-hook-${Date.now() % 100000}`);
+  const hookName = `e2e-hook-${Date.now() % 100000}`;
+  await fillHttpForm(page, hookName);
   // A bad retry value: the error shows next to the field as you type, and stops the submit there.
   await page.locator("#f-retry\\.max_attempts").fill("0");
   await page.locator("#err-retry\\.max_attempts").filter({ hasText: "From 1 to 100" }).waitFor();
@@ -187,6 +227,8 @@ async function checkHttpTask(page) {
   const dead = page.locator(`#dead tbody tr[data-task="${id}"]`);
   await dead.waitFor();
   assert.match(await dead.textContent(), /refused/);
+  assert.equal(await dead.locator("td[data-label=Task] a").textContent(), hookName);
+  assert.equal(await dead.locator("td[data-label=Task] a").getAttribute("title"), id);
   await shot(page, "dead-letters");
   await dead.getByRole("button", { name: /Retry/ }).click();
   await page.locator(".notice", { hasText: "Queued attempt 3" }).waitFor();
@@ -270,7 +312,10 @@ async function checkTokens(browser) {
   await page.locator("#f-action\\.type-noop").check();
   await page.getByRole("button", { name: "Create task" }).click();
   await page.waitForURL(/#\/tasks\/[0-9a-f]+$/);
-  assert.ok(requests.some((r) => r.url.endsWith("/api/v1/events") && r.auth === `Bearer ${token}`), "the feed sent no token");
+  for (let end = Date.now() + 8000; !requests.some((r) => r.url.endsWith("/api/v1/events/stream") && r.auth === `Bearer ${token}`);) {
+    assert.ok(Date.now() < end, "the feed's stream sent no token");
+    await page.waitForTimeout(100);
+  }
   assert.ok(!requests.some((r) => r.url.includes(token.slice(4))), "a token went into a URL");
 
   step("sign out asks again; a token without the shell scope gets a clear 403 at the action type");
@@ -301,13 +346,14 @@ try {
     watch(page);
     const name = `e2e-${Date.now() % 100000}`;
     const id = await createCronTask(page, name);
-    await checkRunsAndFeed(page, id);
+    await checkRunsAndFeed(page, id, name);
     await checkPauseResume(page);
     await checkValidation(page);
     const hookId = await checkHttpTask(page);
     await checkListAndDashboard(page, name);
     await checkPhone(browser, id, hookId);
     await checkDelete(page, id);
+    await checkFeedStreams(page);
   }
   assert.deepEqual(consoleErrors, [], "console errors");
   step("all checks passed");

@@ -11,6 +11,33 @@ import unittest
 from dtstest import DTS, Http, api_up, free_port, wait_for
 
 
+def free_run(n):
+    """The first of N consecutive free loopback ports."""
+    import socket
+    while True:
+        base = free_port()
+        try:
+            socks = [socket.socket() for _ in range(n)]
+            for i, sk in enumerate(socks):
+                sk.bind(("127.0.0.1", base + i))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sk in socks:
+                sk.close()
+
+
+def scrape(port):
+    """The text of /metrics on PORT, or None while nothing listens there."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
 def pids_of(pattern):
     out = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
@@ -22,17 +49,25 @@ class UpTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def test_up_runs_a_cron_task_and_ctrl_c_stops_everything(self):
-        api_port, redis_port, web_port = free_port(), free_port(), free_port()
+        api_port, redis_port, web_port, metrics = free_port(), free_port(), free_port(), free_run(3)
         data = os.path.join(self.tmp, "var")
         out = open(os.path.join(self.tmp, "up.out"), "w+")
         self.addCleanup(out.close)
         up = subprocess.Popen([DTS, "up", "--data", data, "--api-port", str(api_port), "--web-port", str(web_port),
-                               "--redis-port", str(redis_port)], stdout=out, stderr=subprocess.STDOUT)
+                               "--redis-port", str(redis_port), "--metrics-port", str(metrics)],
+                              stdout=out, stderr=subprocess.STDOUT)
         self.addCleanup(lambda: up.poll() is None and up.kill())
         printed = lambda: open(out.name).read()  # noqa: E731
         wait_for(lambda: "dts is up" in printed(), timeout=20, what="dts up to print its URL")
         self.assertIn(f"http://127.0.0.1:{api_port}/api/v1/tasks", printed())
         self.assertIn(f"Open:  http://127.0.0.1:{web_port}/", printed())
+        # The scheduler's and executors' metrics are reachable where it says.
+        self.assertIn(f"http://127.0.0.1:{metrics}/metrics (scheduler), ports {metrics + 1}-{metrics + 2} (executors)",
+                      printed())
+        for port in (metrics, metrics + 1, metrics + 2):
+            text = wait_for(lambda: scrape(port), timeout=10, what=f"metrics on {port}")
+            self.assertIn("process_open_fds ", text)
+            self.assertIn("dts_build_info{", text)
         web = Http(f"http://127.0.0.1:{web_port}")
         self.assertEqual(web.get("/api/v1/tasks")[0], 200)  # the UI's origin proxies the api
         api = Http(f"http://127.0.0.1:{api_port}")
@@ -82,7 +117,7 @@ class UpTest(unittest.TestCase):
         api_port, redis_port = free_port(), free_port()
         data = os.path.join(self.tmp, "var")
         args = [DTS, "up", "--data", data, "--api-port", str(api_port), "--redis-port", str(redis_port),
-                "--web-port", str(free_port())]
+                "--web-port", str(free_port()), "--metrics-port", str(free_run(3))]
         up = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(lambda: up.poll() is None and up.kill())
         api = Http(f"http://127.0.0.1:{api_port}")

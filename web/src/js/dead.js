@@ -7,7 +7,6 @@ import { onEvent } from "./feed.js";
 import { absolute, el, when } from "./util.js";
 
 const REFRESH_MS = 5000;
-const names = new Map(); // task id -> name, or null for a deleted task
 
 /** The occurrence's scheduled time: the milliseconds after the last ":". */
 function occurrenceTime(occ) {
@@ -15,19 +14,10 @@ function occurrenceTime(occ) {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-async function loadNames(items) {
-  const missing = [...new Set(items.map((d) => d.task_id))].filter((id) => !names.has(id)).slice(0, 20);
-  await Promise.all(missing.map(async (id) => {
-    try { names.set(id, (await api("GET", `/api/v1/tasks/${id}`)).body.name); } catch (e) {
-      if (e.status === 404) names.set(id, null);
-    }
-  }));
-}
-
-function taskCell(id) {
-  const name = names.get(id);
-  if (name === null) return el("span", { class: "muted" }, `deleted task …${id.slice(-8)}`);
-  return el("a", { href: `#/tasks/${id}` }, name ?? `…${id.slice(-8)}`);
+// The api names each dead letter's task (task_name); a deleted task has none.
+function taskCell(d) {
+  if (!d.task_name) return el("span", { class: "muted", title: d.task_id }, `deleted task …${d.task_id.slice(-8)}`);
+  return el("a", { href: `#/tasks/${d.task_id}`, title: d.task_id }, d.task_name);
 }
 
 export async function deadView(main) {
@@ -49,7 +39,7 @@ export async function deadView(main) {
     button.disabled = true;
     try {
       await api("POST", `/api/v1/dead/${encodeURIComponent(d.id)}/retry`);
-      const name = names.get(d.task_id) || "the task";
+      const name = d.task_name || "the task";
       done.replaceChildren(`Queued attempt ${d.attempts + 1} of `, el("a", { href: `#/tasks/${d.task_id}` }, name), ".");
       button.closest("tr").remove();
     } catch (e) {
@@ -61,10 +51,10 @@ export async function deadView(main) {
     }
   }
   function row(d) {
-    const b = el("button", { type: "button", "aria-label": `Retry ${names.get(d.task_id) || d.task_id} (attempt ${d.attempts + 1})` }, "Retry");
+    const b = el("button", { type: "button", "aria-label": `Retry ${d.task_name || d.task_id} (attempt ${d.attempts + 1})` }, "Retry");
     b.addEventListener("click", () => retry(d, b));
     return el("tr", { dataset: { id: d.id, task: d.task_id } },
-      el("td", { "data-label": "Task" }, taskCell(d.task_id)),
+      el("td", { "data-label": "Task" }, taskCell(d)),
       el("td", { "data-label": "Scheduled" }, absolute(occurrenceTime(d.occurrence_id))),
       el("td", { "data-label": "Attempts" }, String(d.attempts)),
       el("td", { "data-label": "Error" }, el("span", { class: "run-error" }, d.error || "—")),
@@ -74,7 +64,6 @@ export async function deadView(main) {
   async function refresh() {
     try {
       const items = (await api("GET", "/api/v1/dead?limit=100")).body.items;
-      await loadNames(items);
       if (document.activeElement?.closest?.("#dead")) return; // do not pull a focused button away
       body.replaceChildren(...items.map(row));
       if (msg.textContent.startsWith("Could not load")) msg.textContent = "";

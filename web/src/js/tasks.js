@@ -1,19 +1,22 @@
-// The task list: search by name (prefix, on the server), filter by state (on
-// the server) and by label (on the loaded page), sort, and page with cursors.
+// The task list: search by name (prefix), filter by state and by label
+// (key=value, comma-separated for several) and sort (by creation, name or
+// next run), all on the server so they hold across pages; only a bare label
+// key filters the loaded page. Pages follow the api's cursors.
 
 import { get } from "./api.js";
 import { debounce, el, pill, when } from "./util.js";
 
 const PAGE = 20;
-const SORTS = {
-  newest: () => 0, // the api's order
-  oldest: (a, b) => a.created_at.localeCompare(b.created_at),
-  name: (a, b) => a.name.localeCompare(b.name),
-  next: (a, b) => (a.next_run_at || "~").localeCompare(b.next_run_at || "~"),
-};
+// Every order is the api's (GET /api/v1/tasks?sort=...), so it holds across pages.
+const SERVER_SORTS = { newest: "-created", oldest: "created", name: "name", next: "next_run" };
+
+/** The key=value label filters the server applies. */
+function serverLabels(filter) {
+  return filter.split(",").map((s) => s.trim()).filter((s) => /^[^=]+=/.test(s));
+}
 
 function labelMatch(task, filter) {
-  if (!filter) return true;
+  if (!filter || filter.includes("=")) return true; // key=value: the server filtered
   const [k, v] = filter.split("=", 2).map((s) => s.trim());
   return Object.entries(task.labels || {}).some(([lk, lv]) => lk === k && (v === undefined || lv === v));
 }
@@ -45,7 +48,8 @@ export async function tasksView(main) {
   const q = el("input", { id: "f-search", type: "search", placeholder: "name starts with…", autocomplete: "off" });
   const st = el("select", { id: "f-state" }, ["", "active", "paused", "completed"].map((s) => el("option", { value: s }, s || "any")));
   const label = el("input", { id: "f-label", type: "text", placeholder: "team=data" });
-  const sort = el("select", { id: "f-sort" }, Object.keys(SORTS).map((s) => el("option", { value: s }, s === "next" ? "next run" : s)));
+  const sortName = { next: "next run" };
+  const sort = el("select", { id: "f-sort" }, Object.keys(SERVER_SORTS).map((s) => el("option", { value: s }, sortName[s] || s)));
   const body = el("tbody");
   const status = el("p", { class: "muted", role: "status" });
   const prev = el("button", { type: "button", onclick: () => go(-1) }, "Previous");
@@ -60,7 +64,7 @@ export async function tasksView(main) {
   let items = [];
   let nextCursor = null;
   function draw() {
-    const shown = items.filter((t) => labelMatch(t, state.label)).sort(SORTS[state.sort]);
+    const shown = items.filter((t) => labelMatch(t, state.label));
     body.replaceChildren(...shown.map(row));
     status.textContent = shown.length ? `${shown.length} task${shown.length === 1 ? "" : "s"} on page ${state.page + 1}`
       : "No tasks match. Create one with “New task”.";
@@ -71,6 +75,8 @@ export async function tasksView(main) {
     const p = new URLSearchParams({ limit: PAGE });
     if (state.q) p.set("name_prefix", state.q);
     if (state.st) p.set("state", state.st);
+    for (const l of serverLabels(state.label)) p.append("label", l);
+    if (SERVER_SORTS[state.sort]) p.set("sort", SERVER_SORTS[state.sort]);
     if (state.cursors[state.page]) p.set("cursor", state.cursors[state.page]);
     try {
       const r = await get(`/api/v1/tasks?${p}`);
@@ -93,8 +99,8 @@ export async function tasksView(main) {
   }
   q.addEventListener("input", debounce(() => { state.q = q.value.trim(); reset(); }, 250));
   st.addEventListener("change", () => { state.st = st.value; reset(); });
-  label.addEventListener("input", () => { state.label = label.value.trim(); draw(); });
-  sort.addEventListener("change", () => { state.sort = sort.value; draw(); });
+  label.addEventListener("input", debounce(() => { state.label = label.value.trim(); reset(); }, 250));
+  sort.addEventListener("change", () => { state.sort = sort.value; reset(); });
   await load();
   const timer = setInterval(load, 5000);
   return () => clearInterval(timer);
