@@ -60,8 +60,7 @@ static int entry_parse(const redisReply *r, int shard, ReadyEntry *e)
     return e->task[0] ? 0 : -1;
 }
 
-/* Appends the entries of R (an array of entry replies) to *out. */
-static void entries_append(const redisReply *r, int shard, ReadyEntry **out, int *n, int *cap)
+void store_entries_append(const redisReply *r, int shard, ReadyEntry **out, int *n, int *cap)
 {
     for (size_t i = 0; i < r->elements; i++) {
         if (*n == *cap) {
@@ -75,6 +74,8 @@ static void entries_append(const redisReply *r, int shard, ReadyEntry **out, int
 
 int store_ready_read(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n)
 {
+    if (rconn_is_cluster(st->rc))
+        return store_ready_read_each(st, consumer, count, block_ms, out, n);
     char k[KEY_MAX];
     Args a = {0};
     args_add(&a, "XREADGROUP");
@@ -107,7 +108,7 @@ int store_ready_read(Store *st, const char *consumer, int count, int block_ms, R
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *sr = r->element[i];
         if (sr->type == REDIS_REPLY_ARRAY && sr->elements == 2)
-            entries_append(sr->element[1], key_shard(reply_str(sr->element[0])), out, n, &cap);
+            store_entries_append(sr->element[1], key_shard(reply_str(sr->element[0])), out, n, &cap);
     }
     freeReplyObject(r);
     return rv;
@@ -128,7 +129,7 @@ int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_id
     if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 && reply_str(r->element[0]) != NULL &&
         r->element[1]->type == REDIS_REPLY_ARRAY) {
         snprintf(cursor, 40, "%s", r->element[0]->str);
-        entries_append(r->element[1], shard, out, n, &cap);
+        store_entries_append(r->element[1], shard, out, n, &cap);
     } else if (r->type == REDIS_REPLY_ERROR) {
         rv = store_reply_error(st, r);
     }
