@@ -5,6 +5,8 @@
  *       pipelined EVALSHA), task i due at DUE0_MS + i * 1000 / RATE (RATE 0:
  *       all at DUE0_MS). KIND: at-noop, at-shell (a typical one-time spec) or
  *       cron-shell (a typical recurring spec). Prints one task id on stdout.
+ *       HOST may be a URL (redis-cluster://h:p,...; PORT is then ignored), as
+ *       for watch: both go through rconn, which routes by slot on a cluster.
  *   dtsbench ceiling HOST PORT SECONDS
  *       Raw Redis rates of the hot-path commands, one connection, without and
  *       with pipelining, and of the dispatch script on 200-item batches.
@@ -80,6 +82,33 @@ static void script_load(redisContext *c, const char *text, char sha[41])
     redisReply *r = cmd(c, "SCRIPT LOAD %s", text);
     snprintf(sha, 41, "%s", r->str);
     freeReplyObject(r);
+}
+
+/* HOST:PORT, or HOST itself when it is a URL, through rconn. */
+static RConn *rconn_or_die(const char *host, const char *port)
+{
+    char url[512], err[128];
+    if (strstr(host, "://") != NULL)
+        snprintf(url, sizeof url, "%s", host);
+    else
+        snprintf(url, sizeof url, "redis://%s:%s", host, port);
+    RConn *rc = rconn_new(url, err, sizeof err);
+    if (rc == NULL || rconn_ensure(rc) != 0) {
+        fprintf(stderr, "dtsbench: cannot connect to %s: %s\n", url, rc ? rc->errstr : err);
+        exit(1);
+    }
+    return rc;
+}
+
+/* The next pipelined reply of RC; exits on an error. */
+static redisReply *rc_reply(RConn *rc)
+{
+    redisReply *r = rconn_read(rc);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        fprintf(stderr, "dtsbench: redis: %s\n", r ? r->str : rc->errstr);
+        exit(1);
+    }
+    return r;
 }
 
 static double mono_s(void)
@@ -159,9 +188,11 @@ static int cmd_seed(int argc, char **argv)
     double rate = atof(argv[6]);
     const char *kind = argv[7], *prefix = argc > 8 ? argv[8] : "dts";
     int shards = argc > 9 ? atoi(argv[9]) : 16;
-    redisContext *c = connect_or_die(argv[2], atoi(argv[3]));
+    RConn *c = rconn_or_die(argv[2], argv[3]);
     char sha[41], body[1024], id[25], first[25] = "";
-    script_load(c, script_create, sha);
+    redisReply *loaded = rconn_cmd(c, "SCRIPT LOAD %s", script_create);
+    snprintf(sha, sizeof sha, "%s", loaded && loaded->type == REDIS_REPLY_STRING ? loaded->str : "");
+    freeReplyObject(loaded);
     double t0 = mono_s();
     const long window = 512;
     long sent = 0, recv = 0;
@@ -184,18 +215,18 @@ static int cmd_seed(int argc, char **argv)
             int64_t d = spec->kind == SCHEDULE_AT ? due : task_first_due(spec, now, now);
             Argv a = {0};
             create_argv(&a, sha, prefix, shards, id, spec, now, d);
-            redisAppendCommandArgv(c, a.n, (const char **)a.v, a.len);
+            rconn_append_argv(c, a.n, (const char **)a.v, a.len);
             av_free(&a);
             task_spec_free(spec);
             sent++;
         }
-        freeReplyObject(get_reply(c));
+        freeReplyObject(rc_reply(c));
         recv++;
     }
     double dt = mono_s() - t0;
     fprintf(stderr, "seeded %ld %s tasks in %.1f s (%.0f/s)\n", n, kind, dt, (double)n / dt);
     printf("%s\n", first);
-    redisFree(c);
+    rconn_free(c);
     return 0;
 }
 
@@ -414,7 +445,7 @@ static int cmd_watch(int argc, char **argv)
 {
     if (argc < 10)
         return 2;
-    redisContext *c = connect_or_die(argv[2], atoi(argv[3]));
+    RConn *c = rconn_or_die(argv[2], argv[3]);
     const char *prefix = argv[4];
     int shards = atoi(argv[5]);
     long long target = atoll(argv[6]);
@@ -427,21 +458,20 @@ static int cmd_watch(int argc, char **argv)
     long long goal = target < 0 ? -target : target;
     while (mono_s() - start < timeout) {
         for (int s = 0; s < shards; s++) {
-            redisAppendCommand(c, "XINFO STREAM %s:{%d}:ready", prefix, s);
-            redisAppendCommand(c, "ZCARD %s:{%d}:due", prefix, s);
+            rconn_append(c, "XINFO STREAM %s:{%d}:ready", prefix, s);
+            rconn_append(c, "ZCARD %s:{%d}:due", prefix, s);
         }
         long long added = 0, left = 0, due = 0;
         for (int s = 0; s < shards; s++) {
-            void *v;
-            if (redisGetReply(c, &v) != REDIS_OK)
+            redisReply *r = rconn_read(c);
+            if (r == NULL)
                 return 1;
-            redisReply *r = v;
             if (r->type == REDIS_REPLY_ARRAY) {
                 added += xinfo_field(r, "entries-added");
                 left += xinfo_field(r, "length");
             }
             freeReplyObject(r);
-            r = get_reply(c);
+            r = rc_reply(c);
             due += r->integer;
             freeReplyObject(r);
         }
@@ -458,7 +488,7 @@ static int cmd_watch(int argc, char **argv)
     }
     fclose(out);
     printf("dispatched_s %.3f\nexecuted_s %.3f\n", t_disp, t_exec);
-    redisFree(c);
+    rconn_free(c);
     return t_disp < 0 ? 1 : 0;
 }
 

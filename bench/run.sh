@@ -10,7 +10,8 @@
 # does not fit the 20-minute budget with the BullMQ peer; set 1000000 for the
 # full burst, about 4 more minutes), BENCH_SECS (60), BENCH_EXECUTORS (2),
 # BENCH_CONCURRENCY (32 per executor), BENCH_BUILD (build-bench),
-# BENCH_SKIP_BULLMQ (0), BENCH_NO_BUILD (0). Everything started here is stopped on exit.
+# BENCH_SKIP_BULLMQ (0), BENCH_NO_BUILD (0), BENCH_CLUSTER_BURST (100000: the
+# burst on one Redis and on a 3-primary cluster), BENCH_SKIP_CLUSTER (0). Everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,6 +22,7 @@ SECS=${BENCH_SECS:-60}
 EXECUTORS=${BENCH_EXECUTORS:-2}
 CONC=${BENCH_CONCURRENCY:-32}
 SKIP_BULL=${BENCH_SKIP_BULLMQ:-0}
+CLUSTER_BURST=${BENCH_CLUSTER_BURST:-100000}
 SUITE_T0=$(date +%s)
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 is missing (apt-get install $2)" >&2; exit 1; }; }
@@ -216,6 +218,14 @@ if [ "$SKIP_BULL" = 0 ]; then
   note bull_add_rate "$(node -p "Math.round(require('$OUT/bull_burst.json').add_rate)")"
   cd "$ROOT"
 fi
+if [ "${BENCH_SKIP_CLUSTER:-0}" = 0 ]; then
+  echo "== 7. cluster: a burst of $CLUSTER_BURST on one Redis and on 3 cluster primaries (bench/cluster.sh)"
+  "$ROOT/bench/cluster.sh" "$DTS" "$DB" "$CLUSTER_BURST" "$EXECUTORS" "$CONC" >"$OUT/cluster.txt" ||
+    echo "bench: the cluster burst failed" >&2
+  while read -r k v; do note "$k" "$v"; done <"$OUT/cluster.txt"
+  note cluster_speedup "$(awk -v a="${V[cluster_one_e2e_s]:-0}" -v b="${V[cluster_three_e2e_s]:-0}" \
+    'BEGIN{ if (b+0 == 0) print "n/a"; else printf "%.2f", a / b }')"
+fi
 SUITE_S=$(($(date +%s) - SUITE_T0))
 
 echo "== plots"
@@ -261,6 +271,7 @@ RESULTS=bench/RESULTS.md
     echo "| started early at $rate/s (count) | $(get dts_late_${rate}_early) of $(get dts_late_${rate}_n) | $(get bull_late_${rate}_early) | | 0 |"
     echo "| dispatch lateness at $rate/s, p50 / p99 / max (ms) | $(get dts_displate_${rate}_p50) / $(get dts_displate_${rate}_p99) / $(get dts_displate_${rate}_max) | | | |"
   done
+  echo "| burst of $CLUSTER_BURST, all executed (s): one Redis → 3 cluster primaries (speed-up) | $(get cluster_one_e2e_s) → $(get cluster_three_e2e_s) ($(get cluster_speedup)x); Redis CPU s: $(get cluster_one_redis_cpu_s) → $(get cluster_three_redis_cpu_s) per node | | | |"
   echo "| API GET /tasks/{id} (req/s, p99) | $(get api_get_rps), $(get api_get_p99) | | | ≥ 20000 |"
   echo "| API POST /tasks (req/s, p99) | $(get api_post_rps), $(get api_post_p99) | | | ≥ 10000 |"
   echo "| Redis memory per one-time task (B) | $(get mem_per_onetime_task_B) | $(get mem_per_bull_delayed_job_B) (delayed job) | $(ratio mem_per_onetime_task_B mem_per_bull_delayed_job_B) | |"

@@ -728,7 +728,10 @@ static void dispatch(Req *r, RouteMatch *m)
         problem(r, 404, "Not Found", NULL, "no such resource");
     } else {
         r->st = service_store();
+        store_wait_shortfall(r->st);
         ((ApiHandler)m->route->handler)(r);
+        if (store_wait_shortfall(r->st)) /* applied on the primary, not yet on its replicas */
+            http_add_header(r->res, "Dts-Redis-Wait", "short");
     }
     m->route = rv == ROUTER_OK ? m->route : NULL;
 }

@@ -84,12 +84,16 @@ static int password_from_file(const char *role, ServiceConfig *cfg)
         fclose(f);
     pw[n] = '\0';
     pw[strcspn(pw, "\r\n")] = '\0';
-    const char *rest = strncmp(cfg->redis, "redis://", 8) == 0 ? cfg->redis + 8 : NULL;
+    const char *sep = strstr(cfg->redis, "://"), *rest = sep ? sep + 3 : NULL;
+    int scheme = sep ? (int)(sep - cfg->redis) : 0;
+    if (sep == NULL || (strncmp(cfg->redis, "redis://", 8) != 0 && strncmp(cfg->redis, "redis-cluster://", 16) != 0 &&
+                        strncmp(cfg->redis, "redis-sentinel://", 17) != 0))
+        rest = NULL;
     if (f == NULL || pw[0] == '\0' || rest == NULL || strchr(rest, '@') != NULL ||
-        (size_t)snprintf(url, sizeof url, "redis://:%s@%s", pw, rest) >= sizeof url) {
+        (size_t)snprintf(url, sizeof url, "%.*s://:%s@%s", scheme, cfg->redis, pw, rest) >= sizeof url) {
         fprintf(stderr, "dts %s: --redis-password-file: %s\n", role,
                 f == NULL ? "cannot read the file" : pw[0] == '\0' ? "the file is empty"
-                : "needs a redis:// URL without a password in it");
+                : "needs a redis://, redis-cluster:// or redis-sentinel:// URL without a password in it");
         return -1;
     }
     cfg->redis = url;
@@ -122,6 +126,8 @@ int service_init(const char *role, const char *summary, const Option *opts, int 
     service_cfg = cfg;
     signals_install();
     metrics_declare("dts_redis_reconnects_total", METRIC_COUNTER, "Reconnections to Redis.");
+    metrics_declare("dts_redis_wait_short_total", METRIC_COUNTER,
+                    "Acknowledged writes that reached fewer replicas than --redis-wait.");
     service_declare_build_info();
     return 0;
 }
@@ -133,7 +139,8 @@ Store *service_store(void)
     if (st == NULL) {
         char err[128];
         StoreConfig sc = {service_cfg->redis, service_cfg->prefix, (int)service_cfg->shards,
-                          (int)service_cfg->runs_kept};
+                          (int)service_cfg->runs_kept, (int)service_cfg->redis_wait,
+                          (int)service_cfg->redis_wait_ms};
         st = store_open(&sc, err, sizeof err);
         if (st == NULL) { /* the URL was checked at start-up */
             log_error("cannot open store", "{s:s}", "error", err);

@@ -15,13 +15,16 @@ typedef struct ServiceConfig {
     long shards;
     const char *log_level;
     long runs_kept;
+    long redis_wait, redis_wait_ms;
     const char *redis_password_file;
 } ServiceConfig;
 
 /* The options every role takes, to splice into a role's option table. */
 #define SERVICE_OPTIONS(c)                                                                          \
-    {"redis", OPT_STR, &(c).redis, "redis://127.0.0.1:6379", 0, 0, "Redis URL (redis://[[user]:pass@]host:port[/db] or unix:///path)"}, \
+    {"redis", OPT_STR, &(c).redis, "redis://127.0.0.1:6379", 0, 0, "Redis URL (redis://[[user]:pass@]host:port[/db], unix:///path, redis-cluster://[[user]:pass@]host:port[,host:port...] or redis-sentinel://[[user]:pass@]host:port[,host:port...]/MASTER)"}, \
     {"redis-password-file", OPT_STR, &(c).redis_password_file, "", 0, 0, "file holding the Redis password (kept out of the URL, the environment and ps)"}, \
+    {"redis-wait", OPT_INT, &(c).redis_wait, "0", 0, 16, "after each acknowledged write and completion, WAIT for this many replicas (0: off)"}, \
+    {"redis-wait-ms", OPT_INT, &(c).redis_wait_ms, "1000", 1, 60000, "how long --redis-wait waits at most"}, \
     {"prefix", OPT_STR, &(c).prefix, "dts", 0, 0, "key prefix in Redis"},                          \
     {"shards", OPT_INT, &(c).shards, "16", 1, STORE_SHARDS_MAX, "shard count; must agree with Redis"}, \
     {"runs-kept", OPT_INT, &(c).runs_kept, "100", 1, 10000, "run history kept per task"},            \

@@ -2,12 +2,15 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
+#include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "store_private.h"
 
 extern const char script_create[], script_replace[], script_set_state[], script_delete[],
@@ -106,6 +109,8 @@ Store *store_open(const StoreConfig *cfg, char *err, size_t errlen)
     st->prefix = xstrdup(cfg->prefix);
     st->shards = cfg->shards;
     st->runs_kept = cfg->runs_kept > 0 ? cfg->runs_kept : 100;
+    st->wait_replicas = cfg->wait_replicas;
+    st->wait_timeout_ms = cfg->wait_timeout_ms > 0 ? cfg->wait_timeout_ms : 1000;
     return st;
 }
 
@@ -161,6 +166,52 @@ int store_reply_error(Store *st, const redisReply *r)
 
 static int script_load(Store *st, ScriptId s);
 
+/* The scripts whose success the caller acknowledges to a client. */
+static const char script_acknowledged[SCRIPT_COUNT] = {
+    [SCRIPT_CREATE] = 1, [SCRIPT_REPLACE] = 1, [SCRIPT_SET_STATE] = 1, [SCRIPT_DELETE] = 1,
+    [SCRIPT_TRIGGER] = 1, [SCRIPT_COMPLETE] = 1, [SCRIPT_REDRIVE] = 1,
+};
+
+/* While the replicas are missing (a WAIT came back short less than a second
+ * ago, in any thread), writes wait only this long instead of the whole
+ * timeout: they are short too, and counted, but do not each stall their
+ * caller for the timeout (a primary promoted by a failover has no replica
+ * until the old one rejoins). A WAIT that succeeds ends it. Process-wide, so
+ * on a cluster one node without replicas shortens the waits for all. */
+#define WAIT_DEGRADED_MS 10
+#define WAIT_DEGRADED_FOR_MS 1000
+static _Atomic int64_t wait_degraded_until;
+
+/* WAIT for the configured replicas (on the node the write just went to). */
+static void store_replicate(Store *st)
+{
+    if (st->wait_replicas <= 0)
+        return;
+    int64_t now = clock_mono_ms();
+    int degraded = now < atomic_load(&wait_degraded_until);
+    redisReply *r = rconn_cmd(st->rc, "WAIT %d %d", st->wait_replicas,
+                              degraded ? WAIT_DEGRADED_MS : st->wait_timeout_ms);
+    long long got = r != NULL && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    if (got >= st->wait_replicas) {
+        if (degraded)
+            atomic_store(&wait_degraded_until, 0);
+        return;
+    }
+    st->wait_short = 1;
+    atomic_store(&wait_degraded_until, clock_mono_ms() + WAIT_DEGRADED_FOR_MS); /* from the answer on */
+    metrics_add("dts_redis_wait_short_total", NULL, 1);
+    log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got,
+             "wanted", st->wait_replicas);
+}
+
+int store_wait_shortfall(Store *st)
+{
+    int short_ = st->wait_short;
+    st->wait_short = 0;
+    return short_;
+}
+
 int store_script_ensure(Store *st, ScriptId s)
 {
     return st->sha[s][0] != '\0' ? STORE_OK : script_load(st, s);
@@ -207,6 +258,8 @@ redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
             st->sha[s][0] = '\0';
             continue;
         }
+        if (r->type != REDIS_REPLY_ERROR && script_acknowledged[s])
+            store_replicate(st);
         return r;
     }
     snprintf(st->errstr, sizeof st->errstr, "script kept disappearing");
@@ -230,9 +283,25 @@ int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out)
     return rv;
 }
 
+/* On Redis Cluster: 0 if the node answers CLUSTER INFO with cluster_state:ok. */
+static int cluster_state_ok(Store *st)
+{
+    redisReply *r = rconn_cmd(st->rc, "CLUSTER INFO");
+    const char *info = reply_str(r);
+    int ok = info != NULL && strstr(info, "cluster_state:ok") != NULL;
+    if (r == NULL)
+        store_io_error(st);
+    else if (!ok)
+        snprintf(st->errstr, sizeof st->errstr, "redis cluster state is not ok");
+    freeReplyObject(r);
+    return ok ? STORE_OK : STORE_EIO;
+}
+
 int store_check(Store *st)
 {
     char key[KEY_MAX];
+    if (rconn_is_cluster(st->rc) && cluster_state_ok(st) != STORE_OK)
+        return STORE_EIO;
     snprintf(key, sizeof key, "%s:meta", st->prefix);
     redisReply *r = rconn_cmd(st->rc, "HSETNX %s shards %d", key, st->shards);
     if (r == NULL)

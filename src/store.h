@@ -55,6 +55,8 @@ typedef struct StoreConfig {
     const char *prefix; /* "dts" */
     int shards;         /* S */
     int runs_kept;      /* run history per task (count) */
+    int wait_replicas;  /* WAIT for this many replicas after each acknowledged write; 0: off */
+    int wait_timeout_ms; /* ... for at most this long */
 } StoreConfig;
 
 /* Pure key helpers, for the store itself and for tests. */
@@ -71,6 +73,13 @@ void store_close(Store *st);
 const char *store_errstr(const Store *st);
 int store_shards(const Store *st);
 uint64_t store_reconnects(const Store *st);
+
+/* With StoreConfig.wait_replicas set, every acknowledged write (a task's
+ * create, edit, state change, delete, trigger, redrive, and a run's
+ * completion) is followed by WAIT; one that reaches fewer replicas is logged
+ * and counted (dts_redis_wait_short_total). Returns 1 if a write since the
+ * last call reached fewer replicas than asked, and clears the flag; else 0. */
+int store_wait_shortfall(Store *st);
 
 /* Records S in P:meta if absent and checks it agrees. STORE_OK, STORE_EMETA
  * (with errstr explaining) or STORE_EIO. Also what /readyz asks. */

@@ -78,10 +78,8 @@ static void entry_reject(Store *st, int shard, const char *consumer, const char 
     store_eval_int(st, SCRIPT_REJECT, 2, &a, NULL);
 }
 
-/* Appends the entries of R (an array of entry replies) to *out; malformed
- * ones are dead-lettered instead. */
-static void entries_append(Store *st, const char *consumer, const redisReply *r, int shard, ReadyEntry **out,
-                           int *n, int *cap)
+void store_entries_append(Store *st, const char *consumer, const redisReply *r, int shard, ReadyEntry **out,
+                          int *n, int *cap)
 {
     for (size_t i = 0; i < r->elements; i++) {
         if (*n == *cap) {
@@ -135,7 +133,7 @@ static int ready_read(Store *st, const char *consumer, int first, int nshards, i
     for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *sr = r->element[i];
         if (sr->type == REDIS_REPLY_ARRAY && sr->elements == 2 && sr->element[1]->type == REDIS_REPLY_ARRAY)
-            entries_append(st, consumer, sr->element[1], key_shard(reply_str(sr->element[0])), out, n, &cap);
+            store_entries_append(st, consumer, sr->element[1], key_shard(reply_str(sr->element[0])), out, n, &cap);
     }
     freeReplyObject(r);
     return rv;
@@ -143,6 +141,8 @@ static int ready_read(Store *st, const char *consumer, int first, int nshards, i
 
 int store_ready_read(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n)
 {
+    if (rconn_is_cluster(st->rc)) /* no command may name every shard's stream */
+        return store_ready_read_each(st, consumer, count, block_ms, out, n);
     return ready_read(st, consumer, 0, st->shards, count, block_ms, out, n);
 }
 
@@ -186,7 +186,7 @@ int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_id
         return store_io_error(st);
     int cap = 0;
     if (r->type == REDIS_REPLY_ARRAY)
-        entries_append(st, consumer, r, shard, out, n, &cap);
+        store_entries_append(st, consumer, r, shard, out, n, &cap);
     else
         rv = store_reply_error(st, r);
     freeReplyObject(r);

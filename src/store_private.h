@@ -33,6 +33,7 @@ struct Store {
     char *prefix;
     int shards;
     int runs_kept;
+    int wait_replicas, wait_timeout_ms, wait_short;
     char sha[SCRIPT_COUNT][41];
     char errstr[128];
 };
@@ -77,6 +78,16 @@ static inline const redisReply *reply_elem(const redisReply *r, size_t i)
 {
     return r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements ? r->element[i] : NULL;
 }
+
+/* Appends the entries of R (an array of entry replies of SHARD's stream,
+ * delivered to CONSUMER) to *OUT (N used, CAP allocated; the caller frees
+ * *OUT); malformed entries are dead-lettered instead. */
+void store_entries_append(Store *st, const char *consumer, const redisReply *r, int shard, ReadyEntry **out,
+                          int *n, int *cap);
+
+/* store_ready_read on Redis Cluster (store_cluster.c). */
+int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out,
+                          int *n);
 
 /* Maps a script's error reply ("ENOTFOUND ...") to a STORE_E* code. */
 int store_reply_error(Store *st, const redisReply *r);

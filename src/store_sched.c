@@ -146,13 +146,15 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
                      (long long)now_ms, batch);
         rconn_append(st->rc, "ZRANGE %s 0 0 WITHSCORES", k);
     }
-    int rv = STORE_OK;
+    /* On a cluster one node may be failing over: its shards read as empty
+     * this pass, and the others go on. */
+    int failed = 0;
     *earliest_ms = INT64_MAX;
     for (int i = 0; i < n; i++) {
         redisReply *due = rconn_read(st->rc), *first = rconn_read(st->rc);
         counts[i] = 0;
-        if (due == NULL || first == NULL || due->type != REDIS_REPLY_ARRAY)
-            rv = STORE_EIO;
+        int rv = due == NULL || first == NULL || due->type != REDIS_REPLY_ARRAY ? STORE_EIO : STORE_OK;
+        failed += rv != STORE_OK;
         for (size_t j = 0; rv == STORE_OK && j + 1 < due->elements && counts[i] < batch; j += 2) {
             DueItem *it = &items[i * batch + counts[i]];
             const char *member = reply_str(due->element[j]), *score = reply_str(due->element[j + 1]);
@@ -167,7 +169,7 @@ int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int bat
         freeReplyObject(due);
         freeReplyObject(first);
     }
-    return rv == STORE_OK ? rv : store_io_error(st);
+    return failed < n || n == 0 ? STORE_OK : store_io_error(st);
 }
 
 int store_ready_depth(Store *st, const int *shards, int n, long long *length, long long *pending)

@@ -1,4 +1,6 @@
-/* rconn: one synchronous Redis connection that reconnects with backoff. */
+/* rconn: one synchronous Redis connection that reconnects with backoff; or,
+ * behind the same calls, a Redis Cluster client (one connection per node,
+ * commands routed by key slot) or a Sentinel-located primary. */
 #ifndef DTS_RCONN_H
 #define DTS_RCONN_H
 
@@ -17,9 +19,16 @@ typedef struct RConn {
     int backoff_ms;
     int64_t retry_at_ms;
     int64_t last_ok_ms; /* when a reply last arrived: older means maybe stale */
+    uint64_t conns;     /* connections made: a pipelined reply belongs to one */
+    struct RCluster *cluster; /* cluster mode (rcluster.c), else NULL */
+    char **sentinel_hosts;    /* sentinel mode: where to ask for MASTER */
+    int *sentinel_ports, nsentinels;
+    char *master;
 } RConn;
 
-/* Parses a URL (redis://[[user]:password@]host[:port][/db] or unix:///path)
+/* Parses a URL (redis://[[user]:password@]host[:port][/db], unix:///path,
+ * redis-cluster://[[user]:password@]host:port[,host:port...] or
+ * redis-sentinel://[[user]:password@]host:port[,host:port...]/MASTER_NAME)
  * without connecting. Returns NULL and fills err on a bad URL. The caller frees
  * with rconn_free. */
 RConn *rconn_new(const char *url, char *err, size_t errlen);
@@ -46,6 +55,9 @@ redisReply *rconn_cmd(RConn *rc, const char *fmt, ...);
 int rconn_append_argv(RConn *rc, int argc, const char **argv, const size_t *lens);
 int rconn_append(RConn *rc, const char *fmt, ...);
 redisReply *rconn_read(RConn *rc);
+
+/* 1 in cluster mode, else 0. */
+int rconn_is_cluster(const RConn *rc);
 
 /* Drops the connection (after a protocol error, say); the next call reconnects. */
 void rconn_drop(RConn *rc);

@@ -13,7 +13,7 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 K8S = os.path.join(ROOT, "deploy", "k8s")
-OVERLAYS = ("dev", "aws")
+OVERLAYS = ("dev", "aws", "redis-cluster", "redis-sentinel")
 APT_PACKAGE = "kubernetes-client"
 
 

@@ -101,3 +101,8 @@ redisReply *rconn_read(RConn *rc)
 void rconn_drop(RConn *rc)
 {
 }
+
+int rconn_is_cluster(const RConn *rc)
+{
+    return 0;
+}

@@ -15,6 +15,7 @@ import k8s_render as k8s  # noqa: E402
 ROLES = ("api", "web", "scheduler", "executor")
 PORTS = {"api": 8321, "web": 8320, "scheduler": 8322, "executor": 8322}
 REDIS_PORT = 6379
+STREAM_TRIGGERS = ("redis-streams", "redis-cluster-streams", "redis-sentinel-streams")
 
 
 class Overlay:
@@ -116,7 +117,7 @@ class Overlay:
         expected = {f"{prefix}:{{{n}}}:ready" for n in range(shards)}
         lag, pending = set(), set()
         for t in so["triggers"]:
-            if t["type"] != "redis-streams":
+            if t["type"] not in STREAM_TRIGGERS:
                 continue
             m = t["metadata"]
             self.assertEqual(m["consumerGroup"], "exec")
@@ -295,6 +296,64 @@ class TestAws(Overlay, unittest.TestCase):
         url = self.o.get("Secret", "dts-redis")["stringData"]["url"]
         self.assertNotIn("CHANGE-ME", url)
         self.assertNotIn("dts-redis:", url)
+
+
+class TestRedisCluster(Overlay, unittest.TestCase):
+    overlay = "redis-cluster"
+
+    def test_six_cluster_nodes_made_one_cluster_by_a_job(self):
+        ss = self.o.get("StatefulSet", "dts-redis")
+        self.assertEqual(ss["spec"]["replicas"], 6)
+        self.assertTrue(ss["spec"]["volumeClaimTemplates"])
+        conf = self.o.get("ConfigMap", "dts-redis")["data"]["redis.conf"]
+        self.assertRegex(conf, r"(?m)^cluster-enabled yes$")
+        self.assertRegex(conf, r"(?m)^cluster-config-file /data/")
+        self.assertRegex(conf, r"(?m)^appendonly yes$")
+        self.assertRegex(conf, r"(?m)^maxmemory-policy noeviction$")
+        self.assertEqual(self.o.get("Service", "dts-redis")["spec"]["clusterIP"], "None")
+        (job,) = self.o.of("Job")
+        script = " ".join(job["spec"]["template"]["spec"]["containers"][0]["args"])
+        self.assertIn("--cluster create", script)
+        self.assertIn("--cluster-replicas 1", script)
+        self.assertIn("for i in 0 1 2 3 4 5;", script)  # every pod of the StatefulSet
+        # The Job reaches the nodes, and the nodes reach each other's bus port.
+        node = ss["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(k8s.ingress_allows(self.o, node, job["spec"]["template"]["metadata"]["labels"], 6379))
+        self.assertTrue(k8s.ingress_allows(self.o, node, node, 16379))
+
+    def test_dts_uses_the_cluster_and_waits_for_a_replica(self):
+        s = self.o.get("Secret", "dts-redis")["stringData"]
+        self.assertTrue(s["url"].startswith("redis-cluster://"))
+        self.assertIn("@dts-redis-0.dts-redis:6379,", s["url"])
+        self.assertEqual(self.o.config()["DTS_REDIS_WAIT"], "1")
+        types = {t["type"] for t in self.o.get("ScaledObject", "dts-executor")["spec"]["triggers"]}
+        self.assertEqual(types, {"cpu", "memory", "redis-cluster-streams"})
+
+
+class TestRedisSentinel(Overlay, unittest.TestCase):
+    overlay = "redis-sentinel"
+
+    def test_three_data_pods_and_three_sentinels(self):
+        data, sentinels = self.o.get("StatefulSet", "dts-redis"), self.o.get("StatefulSet", "dts-redis-sentinel")
+        self.assertEqual((data["spec"]["replicas"], sentinels["spec"]["replicas"]), (3, 3))
+        cm = self.o.get("ConfigMap", "dts-redis")["data"]
+        self.assertRegex(cm["redis.conf"], r"(?m)^appendonly yes$")
+        self.assertRegex(cm["sentinel.sh"], r"(?m)^sentinel monitor dts dts-redis-0.dts-redis 6379 2$")
+        self.assertIn("get-master-addr-by-name dts", cm["start.sh"])
+        # Sentinels reach the data pods; clients reach both.
+        node = data["spec"]["template"]["metadata"]["labels"]
+        sentinel = sentinels["spec"]["template"]["metadata"]["labels"]
+        self.assertTrue(k8s.ingress_allows(self.o, node, sentinel, 6379))
+        for role in ("api", "scheduler", "executor"):
+            self.assertTrue(k8s.ingress_allows(self.o, sentinel, self.pod_labels(role), 26379), role)
+        self.assertFalse(k8s.ingress_allows(self.o, sentinel, self.pod_labels("web"), 26379))
+
+    def test_dts_asks_the_sentinels(self):
+        s = self.o.get("Secret", "dts-redis")["stringData"]
+        self.assertRegex(s["url"], r"^redis-sentinel://:[^@]+@dts-redis-sentinel-0\.dts-redis-sentinel:26379,.*/dts$")
+        self.assertEqual(self.o.config()["DTS_REDIS_WAIT"], "1")
+        types = {t["type"] for t in self.o.get("ScaledObject", "dts-executor")["spec"]["triggers"]}
+        self.assertEqual(types, {"cpu", "memory", "redis-sentinel-streams"})
 
 
 class TestCheckerBites(unittest.TestCase):
