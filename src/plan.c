@@ -8,17 +8,15 @@
 /* Fires in (from, to], counted up to BUDGET calls. RING keeps the last CAP + 1
  * fires (ring[i % (CAP + 1)] is fire i, fire 0 being FROM itself). Returns the
  * count; *after gets the first fire past TO (-1: none), or the last fire
- * counted when the budget ran out (*done = 0). The budget stops the count
- * only before LATE_BEFORE, so a partial plan leaves a fire that is still a
- * misfire: fires after it, within the threshold, are few and counted now. */
-static int64_t count_fires(const PlanInput *in, int64_t from, int64_t to, int64_t late_before, int64_t budget,
-                           int64_t *ring, int64_t *after, int *done, int64_t *work)
+ * counted when the budget ran out (*done = 0). */
+static int64_t count_fires(const PlanInput *in, int64_t from, int64_t to, int64_t budget, int64_t *ring,
+                           int64_t *after, int *done, int64_t *work)
 {
     int64_t n = 0, t = from;
     ring[0] = from;
     *done = 1;
     for (;;) {
-        if (*work >= budget && t < late_before) {
+        if (*work >= budget) {
             *done = 0;
             *after = t;
             return n;
@@ -33,13 +31,17 @@ static int64_t count_fires(const PlanInput *in, int64_t from, int64_t to, int64_
     }
 }
 
-/* The plan of an occurrence past its threshold. */
+/* The plan of an occurrence past its threshold. Only fires past the
+ * threshold are misfires: those due within it are on time, and the plan
+ * leaves the score at the first of them, so the next plan runs it (coalescing
+ * it would lose an occurrence that was never late, say one due just after a
+ * resume). */
 static void plan_misfire(const PlanInput *in, int64_t budget, Plan *p)
 {
     int64_t ring[CAP + 1], after;
     int done;
-    int64_t missed = count_fires(in, in->due_ms, in->now_ms, in->now_ms - in->threshold_ms, budget, ring, &after,
-                                &done, &p->work);
+    int64_t missed = count_fires(in, in->due_ms, in->now_ms - in->threshold_ms - 1, budget, ring, &after, &done,
+                                 &p->work);
     int64_t total = missed + 1; /* the due one too */
     if (!done) {                /* fires 0..missed counted; more may follow */
         p->partial = 1;

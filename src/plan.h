@@ -35,10 +35,11 @@ typedef struct Plan {
     int64_t work;              /* cron_next calls spent */
 } Plan;
 
-/* Plans the member IN describes with about BUDGET (>= PLAN_MIN_BUDGET)
- * cron_next calls (plus the fires within the threshold of now, which a
- * partial plan must not leave to look on time). On time, or late within the threshold, the occurrence runs
- * and the score moves to the next fire. Past the threshold the policy decides:
+/* Plans the member IN describes with at most BUDGET (>= PLAN_MIN_BUDGET)
+ * cron_next calls. On time, or late within the threshold, the occurrence runs
+ * and the score moves to the next fire. Past the threshold the policy decides
+ * what happens to it and to the later fires also past it (fires within the
+ * threshold of now are on time: the score moves to the first of them):
  *   run_once  runs it and counts the later missed fires as coalesced;
  *   skip      runs none and counts them all as skipped;
  *   run_all   runs each in turn, at most TASK_MISFIRE_RUN_ALL_CAP of them

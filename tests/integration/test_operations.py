@@ -82,7 +82,7 @@ class PauseResumeTest(OperationsCase):
         for t in specs.values():
             self.api.post(f"/api/v1/tasks/{t['id']}/pause")
         paused = {t["id"]: len(self.runs(t["id"])) for t in specs.values()}
-        time.sleep(4)  # the window under test: four fires while paused
+        time.sleep(5)  # the window under test: five fires while paused
         for t in specs.values():
             self.assertEqual(len(self.runs(t["id"])), paused[t["id"]], "a paused task ran")
             self.api.post(f"/api/v1/tasks/{t['id']}/resume")
@@ -95,6 +95,23 @@ class PauseResumeTest(OperationsCase):
         self.assertEqual(once["misfires_skipped"], 0)
         self.assertGreaterEqual(skip["misfires_skipped"], 4)
         self.assertEqual(skip["misfires_coalesced"], 0)
+
+
+    def test_a_fire_due_just_after_a_resume_runs(self):
+        """Past a pause longer than the misfire threshold, the fire due a few
+        milliseconds after the resume is on time: it runs, never coalesced."""
+        self.fleet()
+        t = self.create({"name": "tick", "schedule": {"cron": "* * * * * *"}, "misfire_threshold_s": 1,
+                         "action": {"type": "noop"}})
+        for _ in range(2):
+            self.api.post(f"/api/v1/tasks/{t['id']}/pause")
+            time.sleep(2.2)  # the window under test: a pause past the threshold
+            while time.time() % 1 < 0.990:
+                time.sleep(0.002)
+            self.assertEqual(self.api.post(f"/api/v1/tasks/{t['id']}/resume")[0], 200)
+            boundary = (now_ms() // 1000 + 1) * 1000
+            wait_for(lambda: boundary in {parse_time(r["scheduled_at"]) for r in self.runs(t["id"])},
+                     timeout=5, what=f"the fire at {boundary}, due just after the resume")
 
 
 class EditTest(OperationsCase):
@@ -232,12 +249,13 @@ class MisfireTest(OperationsCase):
             self.backdate(tid, hour_ago)
         sched = self.start("scheduler", "--lease-ttl-ms", "300")
         other = self.start("scheduler", "--lease-ttl-ms", "300")
-        wait_for(lambda: all(self.task(tid)["runs"]["misfires_coalesced"] >= 3600 for tid in ids[::15]),
+        wait_for(lambda: all(self.task(tid)["runs"]["misfires_coalesced"] >= 3590 for tid in ids[::15]),
                  timeout=60, what="every backlog counted")
         for p in (sched, other):
             self.assertNotIn("lease lost", p.logs(), "a pass outlived the lease")
         counts = {self.task(tid)["runs"]["misfires_coalesced"] for tid in ids[::15]}
-        self.assertTrue(all(3600 <= c <= 3700 for c in counts), counts)
+        # the fires more than the 5 s threshold late, nothing more (an hour is 3600)
+        self.assertTrue(all(3590 <= c <= 3600 for c in counts), counts)
 
     def test_run_all_runs_at_most_the_cap(self):
         self.start_api()
@@ -250,7 +268,7 @@ class MisfireTest(OperationsCase):
         wait_for(lambda: self.task(t["id"])["runs"]["misfires_skipped"] > 0 and
                  parse_time(self.task(t["id"])["next_run_at"]) > now_ms(), what="the replay")
         skipped = self.task(t["id"])["runs"]["misfires_skipped"]
-        self.assertIn(skipped, (101, 102), "the oldest beyond the cap of 100 are skipped")
+        self.assertIn(skipped, range(94, 99), "the oldest beyond the cap of 100 late ones are skipped")
         replayed = sorted(s for task, s, _ in self.ready_entries() if task == t["id"])
         self.assertEqual(replayed[0], start + skipped * 1000, "run_all ran one more than its cap")
         self.assertEqual(replayed[:100], list(range(replayed[0], replayed[0] + 100000, 1000)))
