@@ -4,7 +4,6 @@ and restarted from its AOF. Every create acknowledged more than 2 s before the
 kill is still there (the README's "What a Redis crash can lose"), every
 acknowledged run-now task ran, and every recurring task's occurrences run
 again after the restart."""
-import os
 import threading
 import time
 import unittest
@@ -23,9 +22,7 @@ class RedisCrashEverysecTest(DtsCase):
                         timeout=15, what="the api to reach Redis")
 
     def test_creates_acknowledged_before_the_last_seconds_survive_and_tasks_run_on(self):
-        ledger = os.path.join(self.tmp, "ledger")
-        open(ledger, "a").close()
-        os.chmod(ledger, 0o666)
+        ledger = self.ledger_file()
         self.start_api()
         self.start("scheduler")
         self.start("executor", "--concurrency", "8", "--recovery-timeout-ms", "1000", "--run-as", "root")

@@ -203,6 +203,13 @@ class DtsCase(unittest.TestCase):
     def _outcome_ok(self):
         return getattr(getattr(self, "_outcome", None), "success", True)
 
+    def ledger_file(self, name="ledger"):
+        """An empty file in the test folder that actions (run as nobody) may append to."""
+        path = os.path.join(self.tmp, name)
+        open(path, "a").close()
+        os.chmod(path, 0o666)
+        return path
+
     def common(self):
         return ["--redis", self.redis.url, "--shards", str(self.shards), "--log-level", "info"]
 
