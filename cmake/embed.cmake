@@ -1,10 +1,19 @@
 # Turns every src/scripts/NAME.lua into `const char script_NAME[]` in one C file.
+# A line "-- include: FILE.lua" is replaced by src/scripts/lib/FILE.lua, so
+# scripts can share a helper without repeating it.
 file(GLOB scripts ${DIR}/*.lua)
 list(SORT scripts)
 set(out "// Generated from the Lua files in src/scripts by cmake/embed.cmake. Do not edit.\n")
 foreach(path ${scripts})
   get_filename_component(name ${path} NAME_WE)
-  file(READ ${path} hex HEX)
+  file(READ ${path} text)
+  string(REGEX MATCHALL "-- include: [a-z0-9_]+\\.lua" includes "${text}")
+  foreach(inc ${includes})
+    string(REPLACE "-- include: " "" lib "${inc}")
+    file(READ ${DIR}/lib/${lib} libtext)
+    string(REPLACE "${inc}\n" "${libtext}" text "${text}")
+  endforeach()
+  string(HEX "${text}" hex)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(APPEND out "const char script_${name}[] = {${bytes}0x00};\n")
 endforeach()

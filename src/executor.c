@@ -1,14 +1,17 @@
 /* executor: the workers. Runs ready occurrences and records their results.
  *
- * Concurrency: a bounded pool. The main thread fetches entries with
- * XREADGROUP over every shard's ready stream while fewer than --concurrency
- * jobs wait or run; --concurrency worker threads each take one job at a time
- * (start script, action, completion script). HTTP actions are handed to the
- * webhook engine's single thread (libcurl multi), which completes them, so up
- * to --http-concurrency webhooks in flight cost no worker. One keeper thread
- * heartbeats the held entries, kills actions whose entries were taken away,
- * and claims entries idle longer than the recovery timeout (their executor
- * died). Each thread owns its Redis connection.
+ * Concurrency: a bounded pool. The main thread fetches entries while fewer
+ * than --concurrency jobs wait or run, never more than the free slots: it
+ * reads the shards' ready streams one at a time, in rotation, for the room it
+ * reserved, and blocks on all of them only when every one was empty (the
+ * keeper's claims reserve slots the same way, under the lock, so their sum
+ * never exceeds --concurrency); --concurrency worker threads each take one
+ * job at a time (start script, action, completion script). HTTP actions are
+ * handed to the webhook engine's single thread (libcurl multi), which
+ * completes them, so up to --http-concurrency webhooks in flight cost no
+ * worker. One keeper thread heartbeats the held entries, kills actions whose
+ * entries were taken away, and claims entries idle longer than the recovery
+ * timeout (their executor died). Each thread owns its Redis connection.
  *
  * Retries are decided here and scheduled through Redis: the completion script
  * puts a retry token in the due set, which a scheduler dispatches as the next
@@ -17,9 +20,14 @@
  * The run state machine (scripts/start.lua, touch.lua, complete.lua):
  *   fetched (pending, ours) -> started (run record "running") -> completed
  *   (XACK+XDEL, run record final). Every step first checks that the entry is
- *   still ours; a stale executor's late result is dropped. An entry idle past
- *   the recovery timeout is claimed by another executor and runs again as the
- *   next attempt of the same occurrence. */
+ *   still ours, with the delivery count start.lua reported; a stale
+ *   executor's late result is dropped. An entry idle past the recovery
+ *   timeout is claimed by another executor and runs again as the next attempt
+ *   of the same occurrence. A paused task's entry is held at start instead.
+ *   On shutdown, a run still going after --grace-ms is stopped and handed
+ *   back (run record "interrupted", a fresh entry as the next attempt). Every
+ *   time a script decides on is Redis's; the keeper syncs the shared clock
+ *   with store_time on every beat. */
 #include "executor.h"
 
 #include <pthread.h>
@@ -49,6 +57,7 @@ typedef struct Job {
     JobState state;
     atomic_int cancel; /* set by the keeper or the drain; read by the action */
     atomic_int pgid;   /* the action's process group while it may be signalled */
+    atomic_int interrupted; /* set by the drain: an unfinished run is handed back */
     /* while running */
     json_t *spec;
     int attempt;
@@ -67,13 +76,15 @@ typedef struct Exec {
     pthread_cond_t changed;
     Job *jobs; /* every held job, oldest first */
     int held, running, webhooks_in_flight;
+    int reserved; /* slots the fetch loop or the keeper are filling now */
     int draining; /* stop fetching; workers finish what runs */
 } Exec;
 
 static Exec ex = {.lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER};
 
-/* Adds fetched entries to the held list (called without the lock). */
-static void jobs_add(ReadyEntry *entries, int n)
+/* Adds fetched entries to the held list and gives back the RESERVED slots
+ * they were fetched into (called without the lock). */
+static void jobs_add(ReadyEntry *entries, int n, int reserved)
 {
     pthread_mutex_lock(&ex.lock);
     Job **tail = &ex.jobs;
@@ -86,6 +97,7 @@ static void jobs_add(ReadyEntry *entries, int n)
         tail = &j->next;
         ex.held++;
     }
+    ex.reserved -= reserved;
     pthread_cond_broadcast(&ex.changed);
     pthread_mutex_unlock(&ex.lock);
 }
@@ -112,7 +124,7 @@ static const char *status_name(ActionStatus s)
 
 /* Decides what follows a finished attempt: a retry, a dead letter, or
  * nothing, from the task's retry policy. */
-static void plan_retry(const Job *j, const ActionResult *ar, RunResult *rr, int64_t now)
+static void plan_retry(const Job *j, const ActionResult *ar, RunResult *rr)
 {
     if (ar->status == ACTION_SUCCEEDED || json_object_get(j->spec, "retry") == NULL)
         return; /* the common case: no policy to read */
@@ -125,38 +137,68 @@ static void plan_retry(const Job *j, const ActionResult *ar, RunResult *rr, int6
         rnd = 0;
     int64_t delay = task_retry_delay_ms(&spec->retry, j->attempt, (double)rnd / 4294967296.0);
     if (delay >= 0)
-        rr->retry_at_ms = now + delay;
+        rr->retry_delay_ms = delay;
     else
         rr->dead = spec->retry.max_attempts > 1;
     task_spec_free(spec);
 }
 
-/* Records the outcome of J's run, retrying while Redis is unreachable. */
+/* Sleeps before the next try of a store write while Redis is unreachable;
+ * returns 0 once the keeper saw the entry is no longer ours. */
+static int backoff(Job *j, int64_t *retry)
+{
+    if (atomic_load(&j->cancel))
+        return 0;
+    clock_sleep_ms(*retry);
+    *retry = *retry < 2000 ? *retry * 2 : 2000;
+    return 1;
+}
+
+/* Hands J's started run back (shutdown): another executor runs the
+ * occurrence as its next attempt at once. */
+static void hand_back(Store *st, Job *j, const ActionResult *ar)
+{
+    int handed = 0;
+    int64_t retry = 100;
+    pthread_mutex_lock(&ex.lock);
+    j->state = JOB_COMPLETING;
+    pthread_mutex_unlock(&ex.lock);
+    while (store_run_handback(st, &j->e, ex.self, j->run_id, j->attempt, ar ? ar->output : NULL,
+                              ar ? ar->output_len : 0, clock_shared_ms(), &handed) == STORE_EIO &&
+           backoff(j, &retry))
+        ;
+    metrics_add("dts_runs_total", handed ? "outcome=\"interrupted\"" : "outcome=\"dropped\"", 1);
+    log_info(handed ? "run interrupted by shutdown; handed back" : "run result dropped: entry no longer ours",
+             "{s:s,s:s}", "task_id", j->e.task, "run_id", j->run_id);
+}
+
+/* Records the outcome of J's run, retrying while Redis is unreachable. A run
+ * the drain stopped is handed back instead: a shutdown is not its failure. */
 static void finish(Store *st, Job *j, ActionResult *ar)
 {
     char labels[64];
-    int64_t now = clock_now_ms();
+    if (atomic_load(&j->interrupted) && ar->status != ACTION_SUCCEEDED) {
+        hand_back(st, j, ar);
+        return;
+    }
     RunResult rr = {.status = status_name(ar->status), .exit_code = ar->exit_code, .output = ar->output,
                     .output_len = ar->output_len, .error = ar->error[0] ? ar->error : NULL,
-                    .http_status = ar->http_status, .attempt = j->attempt,
+                    .http_status = ar->http_status, .attempt = j->attempt, .retry_delay_ms = -1,
                     .history_max_age_ms = ex.history_age_s * 1000};
-    plan_retry(j, ar, &rr, now);
+    plan_retry(j, ar, &rr);
     pthread_mutex_lock(&ex.lock);
     j->state = JOB_COMPLETING; /* its entry is about to go: not "taken away" */
     pthread_mutex_unlock(&ex.lock);
     int recorded = 0;
     int64_t retry = 100;
-    while (store_run_complete(st, &j->e, ex.self, j->run_id, &rr, now, &recorded) == STORE_EIO) {
-        if (atomic_load(&j->cancel))
-            break; /* the keeper saw the entry is no longer ours */
-        clock_sleep_ms(retry);
-        retry = retry < 2000 ? retry * 2 : 2000;
-    }
+    while (store_run_complete(st, &j->e, ex.self, j->run_id, &rr, &recorded) == STORE_EIO &&
+           backoff(j, &retry))
+        ;
     snprintf(labels, sizeof labels, "outcome=\"%s\"", recorded ? rr.status : "dropped");
     metrics_add("dts_runs_total", labels, 1);
     log_info(recorded ? "run finished" : "run result dropped: entry no longer ours", "{s:s,s:s,s:s,s:i,s:s?,s:b}",
              "task_id", j->e.task, "run_id", j->run_id, "status", rr.status, "exit_code", ar->exit_code,
-             "error", rr.error, "retry", rr.retry_at_ms > 0);
+             "error", rr.error, "retry", rr.retry_delay_ms >= 0);
 }
 
 /* The webhook engine's completion, on its thread. */
@@ -174,20 +216,30 @@ static void webhook_finished_cb(void *ud, ActionResult *ar)
 static int work(Store *st, Job *j)
 {
     StartVerdict verdict = START_STALE;
-    int64_t now = clock_now_ms();
-    if (store_run_start(st, &j->e, ex.self, now, (int)ex.max_deliveries, ex.recovery_ms, &verdict,
-                        &j->attempt, &j->spec) != STORE_OK) {
+    ReadyEntry e = j->e; /* the keeper reads j->e under the lock meanwhile */
+    int rv = store_run_start(st, &e, ex.self, (int)ex.max_deliveries, ex.recovery_ms, &verdict, &j->attempt,
+                             &j->spec);
+    pthread_mutex_lock(&ex.lock);
+    j->e.deliveries = e.deliveries;
+    pthread_mutex_unlock(&ex.lock);
+    if (rv != STORE_OK) {
         log_warn("run start failed; the entry will be retried", "{s:s,s:s}", "task_id", j->e.task,
                  "error", store_errstr(st));
         return 0; /* stays pending: recovered after the timeout */
     }
-    if (verdict == START_DEAD || verdict == START_SKIPPED)
-        log_warn(verdict == START_DEAD ? "occurrence dead-lettered" : "occurrence skipped: overlap forbid",
+    if (verdict == START_DEAD || verdict == START_SKIPPED || verdict == START_HELD)
+        log_warn(verdict == START_DEAD      ? "occurrence dead-lettered"
+                 : verdict == START_SKIPPED ? "occurrence skipped: overlap forbid"
+                                            : "occurrence held: the task is paused",
                  "{s:s,s:i}", "task_id", j->e.task, "attempt", j->attempt);
     if (verdict != START_RUN || j->spec == NULL)
         return 0;
-    metrics_observe("dts_run_lateness_seconds", NULL, (double)(now - j->e.sched_ms) / 1000.0);
-    snprintf(j->run_id, sizeof j->run_id, "%s:%lld:%d", j->e.task, (long long)j->e.sched_ms, j->attempt);
+    metrics_observe("dts_run_lateness_seconds", NULL, (double)(clock_shared_ms() - j->e.sched_ms) / 1000.0);
+    store_run_id(j->run_id, sizeof j->run_id, &j->e, j->attempt);
+    if (atomic_load(&j->interrupted)) { /* the drain came first: do not begin */
+        hand_back(st, j, NULL);
+        return 0;
+    }
     clock_format_rfc3339(j->e.sched_ms, j->sched);
     json_t *timeout = json_object_get(j->spec, "timeout_s"), *action = json_object_get(j->spec, "action");
     j->ctx = (ActionContext){.run_id = j->run_id, .task_id = j->e.task, .scheduled_at = j->sched,
@@ -252,13 +304,14 @@ static void job_cancel_locked(Job *j)
 
 /* An entry this executor held is no longer its own (claimed after a stall,
  * replaced, or just completed): stop its action or forget it. Jobs are found
- * by entry id, never by address: the job seen before the lock was dropped may
- * have finished, and another be allocated at the same address. Called with
- * the lock held. */
-static void job_lost_locked(int shard, const char *entry)
+ * by entry id and the delivery count they started with, never by address: the
+ * job seen before the lock was dropped may have finished, and another be
+ * allocated at the same address (or hold the same entry, claimed back).
+ * Called with the lock held. */
+static void job_lost_locked(int shard, const char *entry, long long deliveries)
 {
     Job *j = ex.jobs;
-    while (j && !(j->e.shard == shard && strcmp(j->e.entry, entry) == 0))
+    while (j && !(j->e.shard == shard && strcmp(j->e.entry, entry) == 0 && j->e.deliveries == deliveries))
         j = j->next;
     if (j == NULL || j->state == JOB_COMPLETING)
         return; /* finished meanwhile: its own completion removed the entry */
@@ -272,25 +325,29 @@ static void job_lost_locked(int shard, const char *entry)
 static void keeper_touch(Store *st, int shards)
 {
     char **ids = NULL, **tasks = NULL;
+    long long *dels = NULL;
     int *lost = NULL;
     for (int sh = 0; sh < shards; sh++) {
         int n = 0;
         pthread_mutex_lock(&ex.lock);
         ids = xrealloc(ids, (size_t)(ex.held + 1) * sizeof *ids);
         tasks = xrealloc(tasks, (size_t)(ex.held + 1) * sizeof *tasks);
+        dels = xrealloc(dels, (size_t)(ex.held + 1) * sizeof *dels);
         for (Job *j = ex.jobs; j; j = j->next)
-            if (j->e.shard == sh) /* copies: a worker may free the job meanwhile */
+            if (j->e.shard == sh) { /* copies: a worker may free the job meanwhile */
+                dels[n] = j->e.deliveries;
                 tasks[n] = xstrdup(j->e.task), ids[n++] = xstrdup(j->e.entry);
+            }
         pthread_mutex_unlock(&ex.lock);
         if (n == 0)
             continue;
         lost = xrealloc(lost, (size_t)n * sizeof *lost);
-        int rv = store_ready_touch(st, sh, ex.self, (const char *const *)ids, (const char *const *)tasks, n,
-                                   clock_now_ms(), lost);
+        int rv = store_ready_touch(st, sh, ex.self, (const char *const *)ids, (const char *const *)tasks, dels, n,
+                                   lost);
         pthread_mutex_lock(&ex.lock);
         for (int i = 0; rv == STORE_OK && i < n; i++)
             if (lost[i])
-                job_lost_locked(sh, ids[i]);
+                job_lost_locked(sh, ids[i], dels[i]);
         pthread_mutex_unlock(&ex.lock);
         for (int i = 0; i < n; i++) {
             free(ids[i]);
@@ -299,34 +356,45 @@ static void keeper_touch(Store *st, int shards)
     }
     free(ids);
     free(tasks);
+    free(dels);
     free(lost);
 }
 
-/* How many more entries to take: workers free for them, unless the webhook
- * engine is full. Called with the lock held. */
+/* How many more entries to take: workers free for them, less the slots being
+ * filled now, unless the webhook engine is full. Called with the lock held. */
 static int room_locked(void)
 {
     if (ex.webhooks_in_flight >= ex.http_concurrency)
         return 0;
-    return (int)ex.concurrency - (ex.held - ex.webhooks_in_flight);
+    return (int)ex.concurrency - (ex.held - ex.webhooks_in_flight) - ex.reserved;
+}
+
+/* Reserves the free slots for the caller to fill; returns how many (0: none,
+ * or draining). Give them back through jobs_add. */
+static int room_reserve(void)
+{
+    pthread_mutex_lock(&ex.lock);
+    int room = ex.draining ? 0 : room_locked();
+    if (room > 0)
+        ex.reserved += room;
+    pthread_mutex_unlock(&ex.lock);
+    return room > 0 ? room : 0;
 }
 
 /* Claims entries whose executor died, while there is room for them. */
-static void keeper_claim(Store *st, int shards, char (*cursors)[40])
+static void keeper_claim(Store *st, int shards)
 {
     for (int sh = 0; sh < shards; sh++) {
-        pthread_mutex_lock(&ex.lock);
-        int room = room_locked();
-        pthread_mutex_unlock(&ex.lock);
-        if (room <= 0 || ex.draining)
+        int room = room_reserve();
+        if (room == 0)
             return;
         ReadyEntry *got;
         int n;
-        if (store_ready_claim(st, sh, ex.self, ex.recovery_ms, room, cursors[sh], &got, &n) == STORE_OK && n > 0) {
+        if (store_ready_claim(st, sh, ex.self, ex.recovery_ms, room, &got, &n) == STORE_OK && n > 0) {
             log_info("recovered entries of a lost executor", "{s:i,s:i}", "shard", sh, "count", n);
             metrics_add("dts_entries_recovered_total", NULL, n);
-            jobs_add(got, n);
         }
+        jobs_add(got, n, room);
         free(got);
     }
 }
@@ -335,16 +403,15 @@ static void *keeper_cb(void *arg)
 {
     Store *st = service_store();
     int shards = store_shards(st);
-    char (*cursors)[40] = xcalloc((size_t)shards, sizeof *cursors);
-    for (int sh = 0; sh < shards; sh++)
-        strcpy(cursors[sh], "0-0");
     long beat = ex.recovery_ms / 4 > 100 ? ex.recovery_ms / 4 : 100;
     pthread_mutex_lock(&ex.lock);
     while (!(ex.draining && ex.held == 0)) {
         pthread_mutex_unlock(&ex.lock);
-        store_executor_alive(st, ex.self, clock_now_ms());
+        int64_t now; /* Redis's: the heartbeat, and the shared clock's sync */
+        if (store_time(st, &now) == STORE_OK)
+            store_executor_alive(st, ex.self, now);
         keeper_touch(st, shards);
-        keeper_claim(st, shards, cursors);
+        keeper_claim(st, shards);
         pthread_mutex_lock(&ex.lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -355,20 +422,63 @@ static void *keeper_cb(void *arg)
         pthread_cond_timedwait(&ex.changed, &ex.lock, &until);
     }
     pthread_mutex_unlock(&ex.lock);
-    free(cursors);
     service_store_release();
     return NULL;
+}
+
+/* Reads the streams one at a time, in rotation from shard *NEXT, at most
+ * ROOM entries in all, until ROOM is filled or every stream was empty, so an
+ * executor never takes more than it can run (XREADGROUP over all streams
+ * would take COUNT from each). Returns how many it took. */
+static int fetch_rotation(Store *st, int shards, int *next, int room)
+{
+    int taken = 0;
+    for (int tried = 0; tried < shards && taken < room && !service_stopping; tried++) {
+        ReadyEntry *got;
+        int n;
+        if (store_ready_read_shard(st, (*next + tried) % shards, ex.self, room - taken, &got, &n) != STORE_OK) {
+            log_warn("read failed; retrying", "{s:s}", "error", store_errstr(st));
+            free(got);
+            clock_sleep_ms(200);
+            break;
+        }
+        jobs_add(got, n, 0);
+        taken += n;
+        free(got);
+    }
+    *next = (*next + 1) % shards; /* the next pass starts elsewhere: fairness */
+    return taken;
+}
+
+/* Every stream was empty: blocks on all of them at once (one stream's entry
+ * wakes it), holding no reservation meanwhile, so the keeper may claim.
+ * Entries beyond the room left when it returns (several streams filled in a
+ * race) are given back at once. */
+static void fetch_blocking(Store *st)
+{
+    ReadyEntry *got;
+    int n;
+    if (store_ready_read(st, ex.self, 1, 500, &got, &n) != STORE_OK) {
+        log_warn("read failed; retrying", "{s:s}", "error", store_errstr(st));
+        clock_sleep_ms(200);
+    }
+    pthread_mutex_lock(&ex.lock);
+    int room = room_locked(), keep = n < room ? n : room > 0 ? room : 0;
+    ex.reserved += keep;
+    pthread_mutex_unlock(&ex.lock);
+    for (int i = keep; i < n; i++)
+        store_ready_requeue(st, &got[i], ex.self);
+    jobs_add(got, keep, keep);
+    free(got);
 }
 
 /* The fetch loop, until SIGTERM. */
 static void fetch(Store *st)
 {
-    int shards = store_shards(st);
+    int shards = store_shards(st), next = 0;
     while (!service_stopping) {
-        pthread_mutex_lock(&ex.lock);
-        int room = room_locked();
-        pthread_mutex_unlock(&ex.lock);
-        if (room <= 0) {
+        int room = room_reserve();
+        if (room == 0) {
             pthread_mutex_lock(&ex.lock);
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -379,20 +489,29 @@ static void fetch(Store *st)
             pthread_mutex_unlock(&ex.lock);
             continue;
         }
-        ReadyEntry *got;
-        int n, count = room / shards > 0 ? room / shards : 1;
-        if (store_ready_read(st, ex.self, count, 500, &got, &n) != STORE_OK) {
-            log_warn("read failed; retrying", "{s:s}", "error", store_errstr(st));
-            clock_sleep_ms(200);
-        }
-        if (n > 0)
-            jobs_add(got, n);
-        free(got);
+        int taken = fetch_rotation(st, shards, &next, room);
+        jobs_add(NULL, 0, room);
+        if (taken == 0 && !service_stopping)
+            fetch_blocking(st);
+    }
+}
+
+/* Waits up to MS for every held job to finish. Called with the lock held. */
+static void drain_wait_locked(int64_t ms)
+{
+    int64_t deadline = clock_mono_ms() + ms;
+    while (ex.held > 0 && clock_mono_ms() < deadline) {
+        pthread_mutex_unlock(&ex.lock);
+        clock_sleep_ms(50);
+        pthread_mutex_lock(&ex.lock);
     }
 }
 
 /* SIGTERM: stop fetching, give back what never started, let runs finish within
- * the grace period, then kill what is left (its entries are recovered). */
+ * the grace period. Past it, what still runs is stopped as a timeout is
+ * (SIGTERM to its process group, SIGKILL after --kill-grace-ms; a webhook is
+ * cancelled) and handed back: a shutdown is not the action's failure, and the
+ * occurrence runs again elsewhere as its next attempt. */
 static void drain(Store *st)
 {
     pthread_mutex_lock(&ex.lock);
@@ -405,12 +524,16 @@ static void drain(Store *st)
         }
     }
     log_info("draining", "{s:i}", "running", ex.running);
-    int64_t deadline = clock_mono_ms() + ex.grace_ms;
-    while (ex.held > 0 && clock_mono_ms() < deadline) {
-        pthread_mutex_unlock(&ex.lock);
-        clock_sleep_ms(50);
-        pthread_mutex_lock(&ex.lock);
+    drain_wait_locked(ex.grace_ms);
+    for (Job *j = ex.jobs; j; j = j->next) {
+        atomic_store(&j->interrupted, 1);
+        int pg = atomic_load(&j->pgid);
+        if (pg > 0)
+            kill(-pg, SIGTERM);
+        if (j->state == JOB_WEBHOOK)
+            atomic_store(&j->cancel, 1);
     }
+    drain_wait_locked(ex.kill_grace_ms);
     for (Job *j = ex.jobs; j; j = j->next)
         job_cancel_locked(j);
     pthread_cond_broadcast(&ex.changed);
@@ -489,7 +612,8 @@ int executor_main(int argc, char **argv)
     ex.webhooks = webhook_start(&wc, err, sizeof err);
     Store *st = service_store();
     service_instance_id("executor", ex.self, sizeof ex.self);
-    if (service_wait_redis(st) != 0)
+    int64_t redis_now;
+    if (service_wait_redis(st) != 0 || store_time(st, &redis_now) != STORE_OK)
         return 1;
     while (store_groups_create(st) != STORE_OK && !service_stopping)
         clock_sleep_ms(500);

@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "plan.h"
 #include "service.h"
+#include "sweeper.h"
 #include "task.h"
 
 /* cron_next calls one pass may spend on misfire counting (a few ms). */
@@ -189,7 +190,7 @@ static int64_t dispatch_pass(Sched *s, int64_t now)
 /* Every decision of a pass (what is due, who is alive, what misfired) is made
  * on Redis's clock, read once per pass: host clocks disagree by seconds. The
  * host clock only measures how long to sleep. */
-static void run(Sched *s)
+static void run(Sched *s, Sweeper *sw)
 {
     while (!service_stopping) {
         int64_t now;
@@ -203,6 +204,7 @@ static void run(Sched *s)
             s->next_lease_ms = clock_mono_ms() + s->lease_ttl_ms / 3;
         }
         int64_t wait = dispatch_pass(s, clock_shared_ms());
+        sweeper_run(sw, s->st, s->owned, s->nowned);
         int64_t until_lease = s->next_lease_ms - clock_mono_ms();
         clock_sleep_ms(wait < until_lease ? wait : until_lease);
     }
@@ -220,6 +222,7 @@ int scheduler_main(int argc, char **argv)
 {
     static ServiceConfig cfg;
     static Sched s;
+    static Sweeper sw;
     static const char *listen;
     static const Option opts[] = {
         {"listen", OPT_STR, &listen, "", 0, 0, "serve /healthz, /readyz, /metrics here (HOST:PORT)"},
@@ -228,6 +231,7 @@ int scheduler_main(int argc, char **argv)
         {"batch", OPT_INT, &s.batch, "200", 1, STORE_DISPATCH_MAX, "occurrences per dispatch script"},
         {"misfire-threshold-ms", OPT_INT, &s.misfire_ms, "5000", 0, 86400000, "an occurrence later than this is a misfire (a task's misfire_threshold_s wins)"},
         {"ignore-leases", OPT_INT, &s.ignore_leases, "0", 0, 1, "testing only: 1 dispatches every shard, held or not"},
+        SWEEPER_OPTIONS(sw),
         SERVICE_OPTIONS(cfg),
         {0},
     };
@@ -256,7 +260,8 @@ int scheduler_main(int argc, char **argv)
     s.counts = xcalloc((size_t)s.nshards, sizeof *s.counts);
     s.items = xcalloc((size_t)(s.nshards * s.batch), sizeof *s.items);
     log_info("scheduler started", "{s:s}", "id", s.self);
-    run(&s);
+    sweeper_init(&sw);
+    run(&s, &sw);
     log_info("scheduler stopping; releasing leases", NULL);
     shutdown_leases(&s);
     httpd_stop(probes);

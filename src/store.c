@@ -15,13 +15,15 @@
 
 extern const char script_create[], script_replace[], script_set_state[], script_delete[],
     script_trigger[], script_dispatch[], script_lease[], script_release[], script_start[],
-    script_touch[], script_complete[], script_requeue[], script_redrive[];
+    script_touch[], script_complete[], script_requeue[], script_redrive[], script_handback[], script_reject[],
+    script_sweep[], script_sweep_consumers[];
 
 static const char *const scripts[SCRIPT_COUNT] = {
     script_create,   script_replace, script_set_state, script_delete,
     script_trigger,  script_dispatch, script_lease,    script_release,
     script_start,    script_touch,   script_complete,  script_requeue,
-    script_redrive,
+    script_redrive,  script_handback, script_reject,   script_sweep,
+    script_sweep_consumers,
 };
 
 uint32_t store_hash(const char *id)

@@ -182,7 +182,8 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items);
 int store_dead_list(Store *st, int limit, json_t **items);
 
 /* Re-drives dead occurrence ID as its next attempt. STORE_ENOTFOUND if it is
- * not (or no longer) dead, or its task is gone. */
+ * not (or no longer) dead, or its task is gone; STORE_ECONFLICT if it names
+ * no occurrence (a malformed entry's). */
 int store_dead_retry(Store *st, const char *id, int64_t now_ms);
 
 /* Adds "task_name" to each object in the JSON array ITEMS whose string member
@@ -257,33 +258,48 @@ typedef struct ReadyEntry {
     int64_t sched_ms;
     int attempt;                   /* base attempt of the entry */
     char kind[12];
+    long long deliveries;          /* its delivery count when this executor
+                                    * started it (0: not started); fences every
+                                    * later step */
 } ReadyEntry;
 
 /* Ensures the consumer group exists on every shard's ready stream. */
 int store_groups_create(Store *st);
 
-/* XREADGROUP over every shard's ready stream, at most ~COUNT entries, blocking
- * up to BLOCK_MS. *out (caller frees) gets *n entries. */
+/* XREADGROUP over every shard's ready stream, at most COUNT entries per
+ * stream (so up to shards x COUNT), blocking up to BLOCK_MS. *out (caller
+ * frees) gets *n entries. Malformed entries (no task field) are dead-lettered,
+ * not returned. */
 int store_ready_read(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n);
 
-/* XAUTOCLAIM entries idle longer than MIN_IDLE_MS on one shard, scanning the
- * pending list from CURSOR ("0-0" to start), which is advanced. */
-int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_idle_ms, int count,
-                      char cursor[40], ReadyEntry **out, int *n);
+/* XREADGROUP of one shard's ready stream, at most COUNT entries, without
+ * blocking. Otherwise as store_ready_read. */
+int store_ready_read_shard(Store *st, int shard, const char *consumer, int count, ReadyEntry **out, int *n);
 
-typedef enum { START_RUN, START_STALE, START_GONE, START_DEAD, START_SKIPPED } StartVerdict;
+/* Claims up to COUNT entries of one shard idle longer than MIN_IDLE_MS,
+ * wherever they sit in the pending list (XPENDING IDLE, then XCLAIM, which
+ * rechecks the idle time). *out (caller frees) gets *n entries. */
+int store_ready_claim(Store *st, int shard, const char *consumer, int64_t min_idle_ms, int count,
+                      ReadyEntry **out, int *n);
+
+typedef enum { START_RUN, START_STALE, START_GONE, START_DEAD, START_SKIPPED, START_HELD } StartVerdict;
 
 /* Starts a run of E (see scripts/start.lua), applying the overlap policy with
- * markers older than STALE_MS ignored. *attempt gets the attempt number and,
- * for START_RUN, *spec the stored spec (caller decrefs). */
-int store_run_start(Store *st, const ReadyEntry *e, const char *consumer, int64_t now_ms,
-                    int max_deliveries, int64_t stale_ms, StartVerdict *verdict, int *attempt,
-                    json_t **spec);
+ * markers older than STALE_MS ignored; a paused task's entry is held
+ * (START_HELD). Times, decided and recorded, are Redis's. *attempt gets the
+ * attempt number, e->deliveries the entry's delivery count, and, for
+ * START_RUN, *spec the stored spec (caller decrefs). */
+int store_run_start(Store *st, ReadyEntry *e, const char *consumer, int max_deliveries, int64_t stale_ms,
+                    StartVerdict *verdict, int *attempt, json_t **spec);
+
+/* The run id of attempt ATTEMPT of E's occurrence, into buf. */
+void store_run_id(char *buf, size_t len, const ReadyEntry *e, int attempt);
 
 /* Heartbeats N in-flight entries of SHARD (ENTRIES[i] belongs to task
- * TASKS[i]); lost[i] is set for those no longer ours. */
+ * TASKS[i] and was started at delivery count DELIVERIES[i], 0 if not yet);
+ * lost[i] is set for those no longer ours at that count. */
 int store_ready_touch(Store *st, int shard, const char *consumer, const char *const *entries,
-                      const char *const *tasks, int n, int64_t now_ms, int *lost);
+                      const char *const *tasks, const long long *deliveries, int n, int *lost);
 
 typedef struct RunResult {
     const char *status; /* succeeded, failed, timed_out */
@@ -293,19 +309,46 @@ typedef struct RunResult {
     const char *error;  /* NULL: none */
     int http_status;    /* 0: none */
     int attempt;        /* the attempt that ran */
-    int64_t retry_at_ms; /* > 0: schedule attempt + 1 then */
+    int64_t retry_delay_ms; /* >= 0: schedule attempt + 1 this long after
+                             * Redis's now; -1: no retry */
     int dead;           /* 1: the attempts are used up; record a dead letter */
     int64_t history_max_age_ms;
 } RunResult;
 
-/* Completes run RUN_ID of E, fenced. *recorded is 0 if it was no longer ours. */
+/* Completes run RUN_ID of E, fenced, at Redis's time. *recorded is 0 if it
+ * was no longer ours. */
 int store_run_complete(Store *st, const ReadyEntry *e, const char *consumer, const char *run_id,
-                       const RunResult *res, int64_t now_ms, int *recorded);
+                       const RunResult *res, int *recorded);
+
+/* Hands started run RUN_ID (attempt ATTEMPT) of E back on shutdown, fenced:
+ * the record becomes "interrupted" with OUTPUT, and a fresh entry of the same
+ * occurrence, attempt ATTEMPT + 1, goes to the stream (scripts/handback.lua).
+ * *handed is 0 if the entry was no longer ours. */
+int store_run_handback(Store *st, const ReadyEntry *e, const char *consumer, const char *run_id, int attempt,
+                       const char *output, size_t output_len, int64_t now_ms, int *handed);
 
 /* Gives a fetched, never-started entry back to its stream. */
 int store_ready_requeue(Store *st, const ReadyEntry *e, const char *consumer);
 
-/* Heartbeats an executor into P:executors. */
+/* Heartbeats an executor into P:executors at NOW_MS (Redis's time). */
 int store_executor_alive(Store *st, const char *self, int64_t now_ms);
+
+/* ---- sweeper (bounded work per call; any replica may run it) ---- */
+
+/* Drops executors silent for longer than DEAD_MS (at Redis time NOW_MS) from
+ * P:executors; *live gets the ids of the rest (a new JSON array). */
+int store_sweep_executors(Store *st, int64_t now_ms, int64_t dead_ms, json_t **live);
+
+/* Removes SHARD's consumers idle longer than IDLE_MS that have nothing
+ * pending and are not in LIVE (scripts/sweep_consumers.lua); *removed gets how
+ * many. */
+int store_sweep_consumers(Store *st, int shard, int64_t idle_ms, const json_t *live, int *removed);
+
+/* Sweeps the next BATCH tasks of SHARD after a cursor kept in Redis (the walk
+ * wraps at the end): trims each history to runs-kept and HISTORY_MAX_AGE_MS,
+ * and deletes completed tasks older than RETENTION_MS. *trimmed and *deleted
+ * get the counts. */
+int store_sweep_tasks(Store *st, int shard, int batch, int64_t history_max_age_ms, int64_t retention_ms,
+                      int *trimmed, int *deleted);
 
 #endif

@@ -10,8 +10,8 @@
 #define POLL_MS 50 /* between sweeps over empty streams (no BLOCK over many slots) */
 #define STORE_ENOGROUP 1 /* private: a stream lost its consumer group */
 
-/* Takes the reply to SHARD's XREADGROUP into *OUT. */
-static int read_reply(Store *st, int shard, ReadyEntry **out, int *n, int *cap)
+/* Takes the reply to SHARD's XREADGROUP for CONSUMER into *OUT. */
+static int read_reply(Store *st, const char *consumer, int shard, ReadyEntry **out, int *n, int *cap)
 {
     redisReply *r = rconn_read(st->rc);
     if (r == NULL)
@@ -25,7 +25,7 @@ static int read_reply(Store *st, int shard, ReadyEntry **out, int *n, int *cap)
     const redisReply *sr = reply_elem(r, 0);
     if (sr != NULL && sr->type == REDIS_REPLY_ARRAY && sr->elements == 2 &&
         sr->element[1]->type == REDIS_REPLY_ARRAY)
-        store_entries_append(sr->element[1], shard, out, n, cap);
+        store_entries_append(st, consumer, sr->element[1], shard, out, n, cap);
     freeReplyObject(r);
     return rv;
 }
@@ -50,7 +50,7 @@ int store_ready_read_each(Store *st, const char *consumer, int count, int block_
         }
         int rv = STORE_OK, nogroup = 0;
         for (int s = 0; s < st->shards; s++) {
-            int one = read_reply(st, s, out, n, &cap);
+            int one = read_reply(st, consumer, s, out, n, &cap);
             nogroup |= one == STORE_ENOGROUP;
             rv = rv == STORE_OK && one != STORE_ENOGROUP ? one : rv;
         }

@@ -25,9 +25,10 @@ static json_t *dead_view(int shard, const redisReply *entry)
         return NULL;
     snprintf(id, sizeof id, "%d-%s", shard, entry->element[0]->str);
     clock_format_rfc3339(strtoll(fieldv(f, "at"), NULL, 10), at);
-    return json_pack("{s:s,s:s,s:s,s:i,s:s,s:s}", "id", id, "task_id", fieldv(f, "task"), "occurrence_id",
-                     fieldv(f, "occurrence"), "attempts", atoi(fieldv(f, "attempts")), "error",
-                     fieldv(f, "error"), "dead_at", at);
+    const char *task = fieldv(f, "task"), *occ = fieldv(f, "occurrence"); /* "": a malformed entry's */
+    return json_pack("{s:s,s:s?,s:s?,s:i,s:s,s:s}", "id", id, "task_id", task[0] ? task : NULL, "occurrence_id",
+                     occ[0] ? occ : NULL, "attempts", atoi(fieldv(f, "attempts")), "error", fieldv(f, "error"),
+                     "dead_at", at);
 }
 
 static int cmp_dead_at(const void *a, const void *b)
@@ -78,9 +79,14 @@ int store_dead_retry(Store *st, const char *id, int64_t now_ms)
     if (r == NULL)
         return store_io_error(st);
     char task[TASK_ID_MAX + 1] = "";
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 1)
+    int found = r->type == REDIS_REPLY_ARRAY && r->elements == 1;
+    if (found)
         snprintf(task, sizeof task, "%s", fieldv(reply_elem(r->element[0], 1), "task"));
     freeReplyObject(r);
+    if (found && task[0] == '\0') { /* a malformed entry's dead letter: nothing to run */
+        snprintf(st->errstr, sizeof st->errstr, "this dead letter names no occurrence to re-drive");
+        return STORE_ECONFLICT;
+    }
     if (task[0] == '\0')
         return STORE_ENOTFOUND;
     Args a = {0};

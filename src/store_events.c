@@ -179,7 +179,7 @@ static void tally_finished(Tally *t, const redisReply *f, int64_t at)
         return;
     if (strcmp(status, "succeeded") == 0)
         t->succeeded[b]++;
-    else
+    else if (strcmp(status, "interrupted") != 0) /* a shutdown is not a failure */
         t->failed[b]++;
 }
 

@@ -21,6 +21,10 @@ typedef enum {
     SCRIPT_COMPLETE,
     SCRIPT_REQUEUE,
     SCRIPT_REDRIVE,
+    SCRIPT_HANDBACK,
+    SCRIPT_REJECT,
+    SCRIPT_SWEEP,
+    SCRIPT_SWEEP_CONSUMERS,
     SCRIPT_COUNT
 } ScriptId;
 
@@ -75,9 +79,11 @@ static inline const redisReply *reply_elem(const redisReply *r, size_t i)
     return r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements ? r->element[i] : NULL;
 }
 
-/* Appends the entries of R (an array of entry replies of SHARD's stream) to
- * *OUT (N used, CAP allocated; the caller frees *OUT). */
-void store_entries_append(const redisReply *r, int shard, ReadyEntry **out, int *n, int *cap);
+/* Appends the entries of R (an array of entry replies of SHARD's stream,
+ * delivered to CONSUMER) to *OUT (N used, CAP allocated; the caller frees
+ * *OUT); malformed entries are dead-lettered instead. */
+void store_entries_append(Store *st, const char *consumer, const redisReply *r, int shard, ReadyEntry **out,
+                          int *n, int *cap);
 
 /* store_ready_read on Redis Cluster (store_cluster.c). */
 int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out,

@@ -19,7 +19,8 @@
 const char script_create[] = "", script_replace[] = "", script_set_state[] = "", script_delete[] = "",
            script_trigger[] = "", script_dispatch[] = "", script_lease[] = "", script_release[] = "",
            script_start[] = "", script_touch[] = "", script_complete[] = "", script_requeue[] = "",
-           script_redrive[] = "";
+           script_redrive[] = "", script_handback[] = "", script_reject[] = "", script_sweep[] = "",
+           script_sweep_consumers[] = "";
 
 void fuzz_rconn_feed(const uint8_t *data, size_t size); /* fuzz_rconn.c */
 
@@ -55,29 +56,29 @@ static void exec_calls(Store *st, int op)
     case 0:
         store_ready_read(st, "c", 8, 0, &got, &n);
         break;
-    case 1: {
-        char cursor[40] = "0-0";
-        store_ready_claim(st, 1, "c", 1000, 8, cursor, &got, &n);
+    case 1:
+        store_ready_claim(st, 1, "c", 1000, 8, &got, &n);
         break;
-    }
     case 2: {
         StartVerdict v;
         int attempt;
         json_t *spec = NULL;
-        store_run_start(st, &e, "c", 1795700000100, 5, 5000, &v, &attempt, &spec);
+        store_run_start(st, &e, "c", 5, 5000, &v, &attempt, &spec);
         json_decref(spec);
         break;
     }
     case 3: {
         const char *ids[3] = {"1-0", "2-0", "3-0"}, *tasks[3] = {TASK, TASK, TASK};
+        const long long dels[3] = {1, 0, 2};
         int lost[3];
-        store_ready_touch(st, 1, "c", ids, tasks, 3, 1795700000100, lost);
+        store_ready_touch(st, 1, "c", ids, tasks, dels, 3, lost);
         break;
     }
     case 4: {
-        RunResult r = {.status = "succeeded", .exit_code = 0, .output = "ok", .output_len = 2, .attempt = 1};
+        RunResult r = {.status = "succeeded", .exit_code = 0, .output = "ok", .output_len = 2, .attempt = 1,
+                       .retry_delay_ms = -1};
         int recorded;
-        store_run_complete(st, &e, "c", TASK ":1795700000000:1", &r, 1795700000200, &recorded);
+        store_run_complete(st, &e, "c", TASK ":1795700000000:1", &r, &recorded);
         break;
     }
     case 5:

@@ -14,8 +14,8 @@ set(MORE_FUZZ_TIME ${S}/cron.c ${S}/cron_parse.c ${S}/tz.c ${S}/tz_rule.c ${S}/t
     ${S}/lib/civil.c ${S}/lib/clock.c ${S}/lib/mem.c)
 set(MORE_FUZZ_TASK ${S}/task.c ${S}/task_policy.c ${MORE_FUZZ_TIME})
 set(MORE_FUZZ_STORE ${S}/store.c ${S}/store_exec.c ${S}/store_sched.c ${S}/store_task.c
-    ${S}/store_sort.c ${S}/store_dead.c ${S}/store_events.c ${S}/store_cluster.c ${S}/lib/log.c
-    ${S}/lib/metrics.c ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_rconn.c ${MORE_FUZZ_TASK})
+    ${S}/store_sort.c ${S}/store_dead.c ${S}/store_events.c ${S}/store_cluster.c ${S}/store_sweep.c
+    ${S}/lib/log.c ${S}/lib/metrics.c ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_rconn.c ${MORE_FUZZ_TASK})
 
 # more_fuzz(NAME SOURCES... LIBS ...) builds fuzz_NAME and registers fuzz.fuzz_NAME.
 function(more_fuzz name)

@@ -388,6 +388,11 @@ class OpenApiConformance(DtsCase):
         self.call("POST", f"/api/v1/dead/{letter['id']}/retry", expect=202)
         self.call("POST", f"/api/v1/dead/{letter['id']}/retry", expect=404)
         self.call("POST", "/api/v1/dead/99999-1-0/retry", expect=404)
+        # A malformed ready entry's dead letter names no occurrence: listed, never re-driven.
+        entry = self.redis.cmd("XADD", "dts:{0}:dead", "*", "task", "", "occurrence", "", "attempts", 0,
+                               "error", "malformed ready entry", "at", 0)
+        self.call("GET", "/api/v1/dead", expect=200)
+        self.call("POST", f"/api/v1/dead/0-{entry}/retry", expect=409)
         self.call("GET", "/api/v1/dead?limit=0", expect=400, bad_params=True)
         runs = wait_for(lambda: [r for r in self.runs(t["dies"]["id"]) if r["attempt"] == 3 and r["status"] != "running"],
                         timeout=10, what="the re-driven attempt")

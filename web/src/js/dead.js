@@ -10,12 +10,15 @@ const REFRESH_MS = 5000;
 
 /** The occurrence's scheduled time: the milliseconds after the last ":". */
 function occurrenceTime(occ) {
+  if (!occ) return null; // a malformed entry's dead letter names no occurrence
   const ms = Number(occ.slice(occ.lastIndexOf(":") + 1));
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-// The api names each dead letter's task (task_name); a deleted task has none.
+// The api names each dead letter's task (task_name); a deleted task has none,
+// and a malformed entry's dead letter names no task at all.
 function taskCell(d) {
+  if (d.task_id === null) return el("span", { class: "muted" }, "no task (a malformed entry)");
   if (!d.task_name) return el("span", { class: "muted", title: d.task_id }, `deleted task …${d.task_id.slice(-8)}`);
   return el("a", { href: `#/tasks/${d.task_id}`, title: d.task_id }, d.task_name);
 }
