@@ -384,7 +384,8 @@ class SweeperTest(ExecCase):
         self.start("scheduler", *self.SWEEP)
         self.create({"name": "tick", "schedule": {"cron": "* * * * * *"}, "action": {"type": "noop"}})
         samples = []
-        end = time.monotonic() + 120
+        # 45 s here; tests/chaos/soak_keys.py is the 10-minute form.
+        end = time.monotonic() + float(os.environ.get("DTS_RESTART_LOOP_S", "45"))
         while time.monotonic() < end:
             e = self.start("executor", "--grace-ms", "1000")
             time.sleep(3)
@@ -392,7 +393,7 @@ class SweeperTest(ExecCase):
             self.procs.remove(e)
             samples.append((self.consumers(), self.redis.cmd("ZCARD", "dts:executors")))
         early, late = samples[:len(samples) // 4], samples[len(samples) // 2:]
-        self.assertGreater(len(samples), 20)
+        self.assertGreater(len(samples), 10)
         self.assertLessEqual(max(c for c, _ in late), max(16 * 3, max(c for c, _ in early)), samples)
         self.assertLessEqual(max(x for _, x in late), 3, samples)
 
