@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= 2
 
-.PHONY: all deps build run test asan-test tsan-test chaos memcheck fuzz bench clean \
+.PHONY: all deps build run test asan-test tsan-test chaos property memcheck fuzz bench clean \
 	image image-test compose-up compose-down
 
 all: build
@@ -70,6 +70,13 @@ tsan-test: deps
 # executor and a partitioned scheduler); make test runs a short form.
 chaos: build
 	DTS_BIN=$(CURDIR)/$(BUILD)/dts /usr/bin/python3 tests/chaos/chaos.py --kill-seconds 120 $(CHAOS_ARGS)
+
+# The long property test over ordinary operations (10 minutes of pause, resume,
+# edit, trigger, delete, run-now and role kills on a skewed fleet); make test
+# runs a short form. PROPERTY_ARGS="--seed N" replays a run.
+PROPERTY_SECONDS ?= 600
+property: build
+	DTS_BIN=$(CURDIR)/$(BUILD)/dts /usr/bin/python3 tests/chaos/property.py --seconds $(PROPERTY_SECONDS) $(PROPERTY_ARGS)
 
 # valgrind's memcheck over the api and executor in a few integration tests
 # (a report, not a gate: a few tests time out under valgrind's slowness).

@@ -162,7 +162,7 @@ class Chaos:
         for i in range(self.n_recurring):
             st, b = self.request("POST", "/api/v1/tasks", {
                 "name": f"every-second-{i}", "schedule": {"cron": "* * * * * *"},
-                "misfire_threshold_s": 600, "timeout_s": 60, "action": self.action()})
+                "timeout_s": 60, "action": self.action()})
             assert st == 201, (st, b)
             self.created[b["id"]] = b
             self.recurring.append(b["id"])

@@ -203,6 +203,13 @@ class DtsCase(unittest.TestCase):
     def _outcome_ok(self):
         return getattr(getattr(self, "_outcome", None), "success", True)
 
+    def ledger_file(self, name="ledger"):
+        """An empty file in the test folder that actions (run as nobody) may append to."""
+        path = os.path.join(self.tmp, name)
+        open(path, "a").close()
+        os.chmod(path, 0o666)
+        return path
+
     def common(self):
         return ["--redis", self.redis.url, "--shards", str(self.shards), "--log-level", "info"]
 
@@ -256,3 +263,71 @@ def percentile(values, p):
         return None
     k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
     return v[k]
+
+
+class Role:
+    """A restartable dts process of CASE's fleet: ROLE with ARGS (after the
+    common flags), its environment made fresh by ENV_FN at each start (a new
+    clock skew, say)."""
+
+    def __init__(self, case, role, name, args, env_fn=None, common=None):
+        self.case, self.role, self.name, self.args = case, role, name, args
+        self.env_fn = env_fn or (lambda: {})
+        self.common = common or case.common()
+        self.proc = None
+        self.env = {}
+        self.start()
+
+    def start(self):
+        self.env = self.env_fn()
+        self.proc = Proc(self.case.tmp, self.name, [self.role] + self.common + self.args, self.env)
+        self.case.procs.append(self.proc)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.proc.poll() is None
+
+    def signal(self, sig):
+        """Sends SIG without waiting (SIGTERM lets the process finish its grace)."""
+        if self.alive():
+            self.proc.proc.send_signal(sig)
+
+    def wait(self, timeout=30):
+        try:
+            self.proc.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.proc.kill()
+            self.proc.proc.wait()
+
+
+def ledger_action(path, sleep_s=0.0):
+    """A shell action that appends a start line and an end line to PATH:
+    `S task run_id scheduled_at attempt real_ms` and `E task run_id real_ms`
+    (real_ms is the host's clock, which is Redis's on this machine)."""
+    now = "$(/bin/date +%s%3N)"
+    line = f'echo "S $DTS_TASK_ID $DTS_RUN_ID $DTS_SCHEDULED_AT $DTS_ATTEMPT {now}" >> {path}'
+    end = f'echo "E $DTS_TASK_ID $DTS_RUN_ID {now}" >> {path}'
+    body = f"{line}; /bin/sleep {sleep_s}; {end}" if sleep_s else f"{line}; {end}"
+    return {"type": "shell", "command": ["sh", "-c", body]}
+
+
+def read_ledger(path):
+    """The lines of a ledger_action ledger: (starts, ends). A start is a dict
+    with task, run, occ (the run id without its attempt), sched (ms), attempt
+    and t (ms); an end has task, run and t. Torn lines are skipped."""
+    starts, ends = [], []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            try:
+                if p[0] == "S" and len(p) == 6:
+                    starts.append({"task": p[1], "run": p[2], "occ": p[2].rsplit(":", 1)[0],
+                                   "sched": parse_time(p[3]), "attempt": int(p[4]), "t": int(p[5])})
+                elif p[0] == "E" and len(p) == 4:
+                    ends.append({"task": p[1], "run": p[2], "t": int(p[3])})
+            except (ValueError, IndexError):
+                pass
+    return starts, ends
