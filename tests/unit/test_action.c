@@ -15,7 +15,11 @@ static ActionResult run(const char *action_json, long timeout_s, size_t cap)
 {
     json_t *action = json_loads(action_json, 0, NULL);
     cr_assert_not_null(action);
-    ActionContext ctx = {.run_id = "t:1:1", .task_id = "t", .scheduled_at = "2026-01-01T00:00:00.000Z",
+    /* A run id of this test's own: at a run's end the runner kills every
+     * process carrying its DTS_RUN_ID, and Criterion runs tests in parallel. */
+    static char run_id[32];
+    snprintf(run_id, sizeof run_id, "t:%d:1", (int)getpid());
+    ActionContext ctx = {.run_id = run_id, .task_id = "t", .scheduled_at = "2026-01-01T00:00:00.000Z",
                          .attempt = 1, .timeout_s = timeout_s, .kill_grace_ms = 300, .output_cap = cap,
                          .cancel = &cancel, .pgid = &pgid};
     ActionResult res;
@@ -30,7 +34,9 @@ Test(action, captures_output_exit_code_and_environment)
                          "\"env\":{\"FOO\":\"bar\"}}", 10, 4096);
     cr_assert_eq(r.status, ACTION_FAILED);
     cr_assert_eq(r.exit_code, 3);
-    cr_assert_str_eq(r.output, "t:1:1 bar\nerr\n");
+    char want[64];
+    snprintf(want, sizeof want, "t:%d:1 bar\nerr\n", (int)getpid());
+    cr_assert_str_eq(r.output, want);
     free(r.output);
 }
 
