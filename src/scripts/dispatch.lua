@@ -32,22 +32,22 @@ for i = 0, (#ARGV - 1) / F - 1 do
       if disp == '1' then
         redis.call('XADD', KEYS[2], '*', 'task', id, 'sched', sched, 'attempt', attempt, 'kind', kind)
         n = n + 1
-        if ver ~= '' then
-          redis.call('HINCRBY', task, 'dispatched', 1)
-          -- Triggers read this to never share an occurrence's identity.
-          redis.call('HSET', task, 'last_sched', sched)
-        end
+        if ver ~= '' then redis.call('HINCRBY', task, 'dispatched', 1) end
       end
+      -- The task's next due time, and last_sched, which triggers read to never
+      -- share an occurrence's identity, in one HSET.
+      local fields = {'next', nxt == '-1' and '' or nxt}
+      if disp == '1' then fields[3], fields[4] = 'last_sched', sched end
       if ver == '' then
         redis.call('ZREM', KEYS[1], member)
       elseif nxt == '-1' then
         redis.call('ZREM', KEYS[1], member)
-        redis.call('HSET', task, 'next', '')
+        redis.call('HSET', task, unpack(fields))
         -- Nothing left to run: a skipped last occurrence completes the task now.
         if disp == '0' then redis.call('HSET', task, 'state', 'completed') end
       else
         redis.call('ZADD', KEYS[1], nxt, member)
-        redis.call('HSET', task, 'next', nxt)
+        redis.call('HSET', task, unpack(fields))
       end
       if skipped ~= '0' then redis.call('HINCRBY', task, 'misfires_skipped', skipped) end
       if coalesced ~= '0' then redis.call('HINCRBY', task, 'misfires_coalesced', coalesced) end

@@ -17,7 +17,8 @@
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return redis.error_reply('ENOTFOUND no such task') end
 if ARGV[2] ~= '' and ARGV[2] ~= version then return redis.error_reply('ESTALE version is ' .. version) end
-local f = redis.call('HMGET', KEYS[1], 'state', 'next', 'held_due', 'last_sched', 'manual_last')
+local f = redis.call('HMGET', KEYS[1], 'state', 'next', 'held_due')
+-- include: fresh_sched.lua
 local state = f[1]
 local pending = f[2] or ''
 if state == 'paused' then pending = f[3] or '' end
@@ -41,12 +42,7 @@ if ARGV[4] == 'reschedule' then
   if ARGV[7] == '1' or next == '-1' then next = '' end
   redis.call('ZREM', KEYS[2], id)
   if ARGV[7] == '1' then
-    -- A new occurrence "now": its own identity, as a trigger's (trigger.lua).
-    local time = redis.call('TIME')
-    local sched = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-    local floor = math.max(tonumber(redis.call('HGET', KEYS[1], 'last_sched')) or 0, tonumber(f[5]) or 0)
-    if sched <= floor then sched = floor + 1 end
-    redis.call('HSET', KEYS[1], 'manual_last', sched)
+    local sched = fresh_sched(KEYS[1], KEYS[2], id) -- its own identity, as a trigger's
     if state == 'paused' then
       redis.call('HSET', KEYS[5], 'retry:' .. id .. ':' .. sched .. ':1:now', sched)
     else
