@@ -18,7 +18,8 @@
  *       dispatched). Writes "t_s dispatched executed due" lines to OUT.
  *   dtsbench lateness HOST PORT PREFIX SHARDS EXPECT TIMEOUT_S OUT
  *       Follows every shard's events stream (run.started: at - sched is the
- *       start lateness) and ready stream (entry id - sched: the dispatch
+ *       start lateness, as the start script saw it; without run.started
+ *       events, run.finished's lateness_ms) and ready stream (entry id - sched: the dispatch
  *       lateness) until EXPECT runs started. Writes "sched_ms start_late
  *       dispatch_late" lines and prints the percentiles.
  *
@@ -33,7 +34,9 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "rconn.h"
 #include "store.h"
+#include "store_task.h"
 #include "task.h"
 
 extern const char script_create[], script_dispatch[];
@@ -212,7 +215,7 @@ static int cmd_seed(int argc, char **argv)
                 snprintf(first, sizeof first, "%s", id);
             /* A past instant is "now" for the api; keep the instant itself so
              * that a burst's tasks are all due at exactly DUE0_MS. */
-            int64_t d = spec->kind == SCHEDULE_AT ? due : task_first_due(spec, now, now);
+            int64_t d = spec->stype == SCHEDULE_AT ? due : task_first_due(spec, now, now);
             Argv a = {0};
             create_argv(&a, sha, prefix, shards, id, spec, now, d);
             rconn_append_argv(c, a.n, (const char **)a.v, a.len);
@@ -526,6 +529,26 @@ static const char *field(redisReply *fields, const char *name)
     return NULL;
 }
 
+/* The start lateness an event carries: run.started's `at` minus the scheduled
+ * time; or, where the events have no run.started, a run.finished's own
+ * `lateness_ms` (or `lateness`) field. Returns 1 with *LATE set, 0 to skip. */
+static int run_lateness(redisReply *fields, const char *type, const char *at, long long sched, long long *late)
+{
+    static int saw_started;
+    if (strcmp(type, "run.started") == 0) {
+        saw_started = 1;
+        *late = atoll(at) - sched;
+        return 1;
+    }
+    const char *l = field(fields, "lateness_ms");
+    if (l == NULL)
+        l = field(fields, "lateness");
+    if (saw_started || strcmp(type, "run.finished") != 0 || l == NULL)
+        return 0;
+    *late = atoll(l);
+    return 1;
+}
+
 static int cmd_lateness(int argc, char **argv)
 {
     if (argc < 9)
@@ -585,15 +608,17 @@ static int cmd_lateness(int argc, char **argv)
                     continue;
                 }
                 const char *type = field(f, "type"), *run = field(f, "run"), *at = field(f, "at");
-                if (!type || strcmp(type, "run.started") != 0 || !run || !at || ns >= cap)
+                if (!type || !run || !at || ns >= cap)
                     continue;
                 /* run id: task:sched_ms:attempt */
                 const char *p = strchr(run, ':');
                 if (p == NULL)
                     continue;
-                long long sched = atoll(p + 1);
-                start[ns++] = atoll(at) - sched;
-                fprintf(out, "%lld %lld\n", sched, atoll(at) - sched);
+                long long sched = atoll(p + 1), late;
+                if (!run_lateness(f, type, at, sched, &late))
+                    continue;
+                start[ns++] = late;
+                fprintf(out, "%lld %lld\n", sched, late);
             }
         }
         freeReplyObject(r);

@@ -12,6 +12,8 @@ python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromiu
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 # `deps.sh bench`: what make bench needs on top (plots, HTTP load, redis-benchmark).
 [ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox wrk redis-tools"
+# `deps.sh lint`: what make lint needs on top.
+[ "${1:-}" = lint ] && PKGS="$PKGS clang-format clang-tidy"
 # The manifest tests render with kubectl; some images ship their own (which
 # Debian's kubernetes-client would conflict with).
 command -v kubectl >/dev/null 2>&1 || PKGS="$PKGS kubernetes-client"

@@ -15,10 +15,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <fnmatch.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "action_kind.h"
 #include "clock.h"
 #include "mem.h"
 
@@ -51,8 +52,11 @@ void tail_append(TailBuf *t, const char *data, size_t n)
 /* Length of a valid UTF-8 sequence at S (N bytes left), or 0 if invalid. */
 static size_t utf8_valid(const unsigned char *s, size_t n)
 {
-    size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
-                                 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = s[0] < 0x80             ? 1
+                 : (s[0] & 0xE0) == 0xC0 ? 2
+                 : (s[0] & 0xF0) == 0xE0 ? 3
+                 : (s[0] & 0xF8) == 0xF0 ? 4
+                                         : 0;
     if (len == 0 || len > n || (len == 2 && s[0] < 0xC2) || (len == 4 && s[0] > 0xF4))
         return 0;
     for (size_t i = 1; i < len; i++)
@@ -102,7 +106,8 @@ static char **build_env(const json_t *action, const ActionContext *ctx)
     json_t *v;
     envp[i++] = xstrdup("PATH=/usr/local/bin:/usr/bin:/bin");
     envp[i++] = xstrdup("LANG=C.UTF-8");
-    json_object_foreach(env, key, v) {
+    json_object_foreach(env, key, v)
+    {
         size_t len = strlen(key) + json_string_length(v) + 2;
         envp[i] = xmalloc(len);
         snprintf(envp[i++], len, "%s=%s", key, json_string_value(v));
@@ -143,11 +148,9 @@ int action_shell_allowed(const ShellPolicy *policy, const json_t *argv)
     for (size_t i = 0; i < json_array_size(argv); i++)
         len += json_string_length(json_array_get(argv, i)) + 1;
     char *line = xcalloc(1, len);
-    for (size_t i = 0; i < json_array_size(argv); i++) {
-        if (i > 0)
-            strcat(line, " ");
-        strcat(line, json_string_value(json_array_get(argv, i)));
-    }
+    for (size_t i = 0, at = 0; i < json_array_size(argv); i++) /* fits: len counted each word */
+        at += (size_t)snprintf(line + at, len - at, "%s%s", i > 0 ? " " : "",
+                               json_string_value(json_array_get(argv, i)));
     int ok = 0;
     for (int i = 0; i < policy->nallow && !ok; i++)
         ok = fnmatch(policy->allow[i], line, 0) == 0;
@@ -162,7 +165,8 @@ int action_can_switch_user(const ShellPolicy *policy, char *err, size_t errlen)
     if (pid == 0)
         _exit(setgroups(0, NULL) == 0 && setgid(policy->gid) == 0 && setuid(policy->uid) == 0 ? 0 : 1);
     if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(err, errlen, "--run-as: cannot switch to uid %d (run as root, or grant CAP_SETUID and CAP_SETGID)",
+        snprintf(err, errlen,
+                 "--run-as: cannot switch to uid %d (run as root, or grant CAP_SETUID and CAP_SETGID)",
                  (int)policy->uid);
         return -1;
     }
@@ -175,7 +179,8 @@ const char *action_env_refused(const ShellPolicy *policy, const json_t *env)
     json_t *v;
     if (policy == NULL || policy->env_allow == NULL)
         return NULL;
-    json_object_foreach((json_t *)env, key, v) {
+    json_object_foreach((json_t *)env, key, v)
+    {
         int ok = 0;
         for (int i = 0; i < policy->nenv_allow && !ok; i++)
             ok = fnmatch(policy->env_allow[i], key, 0) == 0;
@@ -256,17 +261,23 @@ static void child(const ShellPolicy *sp, const char *cwd, int out, int report, c
     fds_close_on_exec(maxfd);
     if (cwd != NULL && chdir(cwd) != 0)
         e = (SpawnError){1, errno};
-    const struct { int res; long v, scale; } lim[] = {
-        {RLIMIT_CPU, sp ? sp->rlimit_cpu_s : 0, 1}, {RLIMIT_AS, sp ? sp->rlimit_as_mb : 0, 1 << 20},
-        {RLIMIT_NOFILE, sp ? sp->rlimit_nofile : 0, 1}, {RLIMIT_NPROC, sp ? sp->rlimit_nproc : 0, 1}};
+    const struct {
+        int res;
+        long v, scale;
+    } lim[] = {{RLIMIT_CPU, sp ? sp->rlimit_cpu_s : 0, 1},
+               {RLIMIT_AS, sp ? sp->rlimit_as_mb : 0, 1 << 20},
+               {RLIMIT_NOFILE, sp ? sp->rlimit_nofile : 0, 1},
+               {RLIMIT_NPROC, sp ? sp->rlimit_nproc : 0, 1}};
     struct rlimit nocore = {0, 0}; /* a core file would hold the run's environment */
     setrlimit(RLIMIT_CORE, &nocore);
     for (size_t i = 0; e.stage == 0 && i < sizeof lim / sizeof lim[0]; i++) {
-        struct rlimit rl = {(rlim_t)lim[i].v * (rlim_t)lim[i].scale, (rlim_t)lim[i].v * (rlim_t)lim[i].scale};
+        struct rlimit rl = {(rlim_t)lim[i].v * (rlim_t)lim[i].scale,
+                            (rlim_t)lim[i].v * (rlim_t)lim[i].scale};
         if (lim[i].v > 0 && setrlimit(lim[i].res, &rl) != 0)
             e = (SpawnError){2, errno};
     }
-    if (e.stage == 0 && sp && sp->set_user && (setgroups(0, NULL) != 0 || setgid(sp->gid) != 0 || setuid(sp->uid) != 0))
+    if (e.stage == 0 && sp && sp->set_user &&
+        (setgroups(0, NULL) != 0 || setgid(sp->gid) != 0 || setuid(sp->uid) != 0))
         e = (SpawnError){3, errno};
     /* Die with the executor's thread (after the credential change, which
      * clears this); if it is already gone, do not start at all. */
@@ -291,7 +302,8 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
     const char *cwd = json_string_value(json_object_get(action, "cwd"));
     char *path = resolve(name);
     if (path == NULL) {
-        snprintf(res->error, sizeof res->error, "cannot start %s: not found in /usr/local/bin:/usr/bin:/bin", name);
+        snprintf(res->error, sizeof res->error,
+                 "cannot start %s: not found in /usr/local/bin:/usr/bin:/bin", name);
         return -1;
     }
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
@@ -304,7 +316,8 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
         cwd = ctx->shell->workdir;
     pid_t parent = getpid();
     struct rlimit nofile;
-    int maxfd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur : 65536;
+    int maxfd = getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 65536 ? (int)nofile.rlim_cur
+                                                                                  : 65536;
     pid_t pid = fork();
     if (pid == 0)
         child(ctx->shell, cwd, out[1], report[1], path, argv, envp, parent, maxfd);
@@ -331,7 +344,7 @@ static pid_t spawn(const json_t *action, const ActionContext *ctx, int *out_fd, 
 typedef struct Watch {
     pid_t pid;
     int out_fd, pid_fd;
-    int status;   /* wait status once exited */
+    int status; /* wait status once exited */
     int exited;
     TailBuf tail;
 } Watch;
@@ -354,7 +367,8 @@ static int drain(Watch *w)
 static void reap(Watch *w, const ActionContext *ctx, int options)
 {
     siginfo_t info = {0};
-    if (w->exited || waitid(P_PID, (id_t)w->pid, &info, WEXITED | WNOWAIT | options) != 0 || info.si_pid != w->pid)
+    if (w->exited || waitid(P_PID, (id_t)w->pid, &info, WEXITED | WNOWAIT | options) != 0 ||
+        info.si_pid != w->pid)
         return;
     kill(-w->pid, SIGKILL);
     atomic_store(ctx->pgid, 0);
@@ -454,14 +468,17 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
     Watch w = {.pid_fd = -1};
     res->status = ACTION_FAILED;
     if (!action_shell_allowed(ctx->shell, json_object_get(action, "command"))) {
-        snprintf(res->error, sizeof res->error, "refused by the executor's shell allow-list (--shell-allow)");
+        snprintf(res->error, sizeof res->error,
+                 "refused by the executor's shell allow-list (--shell-allow)");
         output_is_error(res);
         return 0;
     }
     const char *env_name = action_env_refused(ctx->shell, json_object_get(action, "env"));
     if (env_name != NULL) {
-        snprintf(res->error, sizeof res->error, "refused by the executor's env allow-list (--env-allow): "
-                 "action.env.%.80s", env_name);
+        snprintf(res->error, sizeof res->error,
+                 "refused by the executor's env allow-list (--env-allow): "
+                 "action.env.%.80s",
+                 env_name);
         output_is_error(res);
         return 0;
     }
@@ -481,7 +498,8 @@ static int run_shell(const json_t *action, const ActionContext *ctx, ActionResul
             kill(-w.pid, SIGKILL);
         reap(&w, ctx, 0);
         res->status = cancelled ? ACTION_FAILED : ACTION_TIMED_OUT;
-        snprintf(res->error, sizeof res->error, cancelled ? "cancelled" : "timed out after %ld s", ctx->timeout_s);
+        snprintf(res->error, sizeof res->error, cancelled ? "cancelled" : "timed out after %ld s",
+                 ctx->timeout_s);
     }
     finish(&w, res);
     kill_escaped(ctx->run_id);
@@ -498,10 +516,11 @@ int action_run(const json_t *action, const ActionContext *ctx, ActionResult *res
 {
     memset(res, 0, sizeof *res);
     res->exit_code = -1;
-    const char *type = json_string_value(json_object_get(action, "type"));
-    if (type != NULL && strcmp(type, "shell") == 0)
+    const ActionKind *kind = action_kind_of(action);
+    if (kind != NULL && kind->runner == ACTION_RUN_SHELL)
         return run_shell(action, ctx, res);
-    res->status = type != NULL && strcmp(type, "noop") == 0 ? ACTION_SUCCEEDED : ACTION_FAILED;
+    /* Webhooks run in the webhook engine, not here: only noop succeeds. */
+    res->status = kind != NULL && kind->runner == ACTION_RUN_NOOP ? ACTION_SUCCEEDED : ACTION_FAILED;
     if (res->status == ACTION_FAILED)
         snprintf(res->error, sizeof res->error, "unknown action type");
     output_is_error(res);

@@ -13,24 +13,24 @@ typedef enum { ACTION_SUCCEEDED, ACTION_FAILED, ACTION_TIMED_OUT } ActionStatus;
 
 typedef struct ActionResult {
     ActionStatus status;
-    int exit_code;    /* the exit status, 128+N for signal N, or -1 if it never ran */
-    char *output;     /* the tail of stdout+stderr, valid UTF-8; caller frees */
+    int exit_code; /* the exit status, 128+N for signal N, or -1 if it never ran */
+    char *output;  /* the tail of stdout+stderr, valid UTF-8; caller frees */
     size_t output_len;
-    char error[256];  /* why it failed beyond its exit code, or "" */
-    int http_status;  /* webhooks: the response status, 0 if none */
+    char error[256]; /* why it failed beyond its exit code, or "" */
+    int http_status; /* webhooks: the response status, 0 if none */
 } ActionResult;
 
 /* What the executor allows shell actions (see executor --help). */
 typedef struct ShellPolicy {
-    char **allow;        /* fnmatch patterns on the argv joined by spaces; NULL: any */
+    char **allow; /* fnmatch patterns on the argv joined by spaces; NULL: any */
     int nallow;
-    char **env_allow;    /* fnmatch patterns action.env names must match; NULL: any */
+    char **env_allow; /* fnmatch patterns action.env names must match; NULL: any */
     int nenv_allow;
-    int set_user;        /* 1: drop to uid/gid before exec */
+    int set_user; /* 1: drop to uid/gid before exec */
     uid_t uid;
     gid_t gid;
     long rlimit_cpu_s, rlimit_as_mb, rlimit_nofile, rlimit_nproc; /* 0: unchanged */
-    const char *workdir; /* the cwd when the action names none */
+    const char *workdir;                                          /* the cwd when the action names none */
 } ShellPolicy;
 
 /* 1 if POLICY lets ARGV (a JSON array of strings) run. */
@@ -52,12 +52,13 @@ void action_patterns_free(char **pats, int n);
 
 typedef struct ActionContext {
     const char *run_id, *task_id, *scheduled_at;
+    const char *occurrence_id; /* the same for every attempt: a webhook's webhook-id */
     int attempt;
     long timeout_s;
-    long kill_grace_ms;        /* SIGTERM, then SIGKILL this much later */
-    size_t output_cap;         /* bytes of output kept (the tail) */
-    atomic_int *cancel;            /* set to stop the action early (killed) */
-    const ShellPolicy *shell;      /* NULL: no restrictions */
+    long kill_grace_ms;       /* SIGTERM, then SIGKILL this much later */
+    size_t output_cap;        /* bytes of output kept (the tail) */
+    atomic_int *cancel;       /* set to stop the action early (killed) */
+    const ShellPolicy *shell; /* NULL: no restrictions */
     /* written by action_run: the process group while it may be signalled,
      * else 0 (cleared before the group's leader is reaped, so its id is never
      * reused under a signaller). */

@@ -13,48 +13,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_view.h"
+#include "buf.h"
 #include "log.h"
 #include "mem.h"
-#include "store_events.h"
 
 #define EVENTS_BATCH 100     /* events per response */
 #define EVENTS_RECENT 20     /* events shown to a client with no position */
 #define EVENTS_RETRY_MS 1000 /* reconnect delay when caught up */
 
-/* Appends TEXT to the growing body B (length *len, capacity *cap). */
-static void body_add(char **b, size_t *len, size_t *cap, const char *text)
-{
-    size_t n = strlen(text);
-    if (*len + n + 1 > *cap) {
-        *cap = (*len + n + 1) * 2;
-        *b = xrealloc(*b, *cap);
-    }
-    memcpy(*b + *len, text, n + 1);
-    *len += n;
-}
-
 /* The event stream text: a retry hint, then one `id:`/`data:` block each. */
 static char *events_render(json_t *events, size_t *len)
 {
-    size_t cap = 256;
-    char *b = xmalloc(cap), line[64];
-    *len = 0;
-    b[0] = '\0';
+    Buf b = {0};
     int full = json_array_size(events) == EVENTS_BATCH;
-    snprintf(line, sizeof line, "retry: %d\n\n", full ? 0 : EVENTS_RETRY_MS);
-    body_add(&b, len, &cap, line);
+    buf_addf(&b, "retry: %d\n\n", full ? 0 : EVENTS_RETRY_MS);
     size_t i;
     json_t *e;
-    json_array_foreach(events, i, e) {
+    json_array_foreach(events, i, e)
+    {
         char *data = json_dumps(e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        body_add(&b, len, &cap, "id: ");
-        body_add(&b, len, &cap, json_string_value(json_object_get(e, "id")));
-        body_add(&b, len, &cap, "\ndata: ");
-        body_add(&b, len, &cap, data);
-        body_add(&b, len, &cap, "\n\n");
+        buf_addf(&b, "id: %s\ndata: %s\n\n", json_string_value(json_object_get(e, "id")), data);
         free(data);
     }
-    return b;
+    return buf_take(&b, len);
 }
 
 void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
@@ -62,22 +44,20 @@ void api_events_get(const HttpRequest *req, HttpResponse *res, Store *st)
     EventCursor c = {0};
     const char *arg = http_query(req, "last_event_id"), *last = http_header(req, "Last-Event-ID");
     if (arg != NULL && store_event_cursor_parse(st, arg, &c) != 0) {
-        http_respond(res, 400, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
-                     "\"detail\":\"is not an event id this API returned\",\"field\":\"last_event_id\"}");
+        http_problem(res, 400, NULL, "last_event_id", "is not an event id this API returned");
         return;
     }
     /* A header from elsewhere starts afresh: EventSource stops for good on an error. */
     if (arg == NULL && last != NULL && store_event_cursor_parse(st, last, &c) != 0)
         c = (EventCursor){0};
     json_t *events;
-    int rv = store_events_read(st, &c, c.ms ? EVENTS_BATCH : EVENTS_RECENT, &events);
+    int rv = api_view_events_read(st, &c, c.ms ? EVENTS_BATCH : EVENTS_RECENT, &events);
     if (rv != STORE_OK) {
         /* Still an event stream, so EventSource retries instead of giving up. */
         log_warn("events read failed", "{s:s}", "error", store_errstr(st));
         json_decref(events);
         events = json_array();
-    } else if (store_task_names(st, events, "task") != STORE_OK) {
+    } else if (api_view_task_names(st, events, "task") != STORE_OK) {
         log_warn("event names unavailable", "{s:s}", "error", store_errstr(st));
     }
     const char *accept = http_header(req, "Accept");

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_view.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
-#include "store_events.h"
 
 #define STATS_CACHE_MS 1000
 
@@ -33,7 +33,7 @@ static char *stats_text(Store *st, int64_t now_ms, long scan)
     pthread_mutex_lock(&cache_lock);
     if (cache.text != NULL && cache.scan == scan && clock_mono_ms() - cache.at_ms < STATS_CACHE_MS) {
         text = xstrdup(cache.text);
-    } else if (store_stats(st, now_ms, (int)scan, &stats) == STORE_OK) {
+    } else if (api_view_stats_read(st, now_ms, (int)scan, &stats) == STORE_OK) {
         text = json_dumps(stats, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(stats);
         free(cache.text);
@@ -53,17 +53,13 @@ void api_stats_get(const HttpRequest *req, HttpResponse *res, Store *st, int64_t
     char *end = NULL;
     long scan = arg ? strtol(arg, &end, 10) : STATS_SCAN;
     if (arg != NULL && (*arg == '\0' || *end != '\0' || scan < 1 || scan > 10000)) {
-        http_respond(res, 400, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
-                     "\"detail\":\"must be an integer from 1 to 10000\",\"field\":\"scan\"}");
+        http_problem(res, 400, NULL, "scan", "must be an integer from 1 to 10000");
         return;
     }
     char *text = stats_text(st, now_ms, scan);
     if (text == NULL) {
         log_warn("stats read failed", "{s:s}", "error", store_errstr(st));
-        http_respond(res, 503, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
-                     "\"detail\":\"the task store is unreachable; retry\"}");
+        http_problem(res, 503, NULL, NULL, "the task store is unreachable; retry");
         return;
     }
     http_respond(res, 200, "application/json", text);

@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_view.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
-#include "store_events.h"
 
-#define STREAM_POLL_MS 100
+#define STREAM_POLL_MS 50
 #define STREAM_HEARTBEAT_MS 15000
 #define STREAM_RING 256
 #define STREAM_BUF_MAX (1u << 20)
@@ -41,10 +41,10 @@ typedef struct Client {
     HttpStream *stream;
     char *buf;
     size_t len, off, cap;
-    EventCursor last;     /* the newest event queued to it */
-    int64_t wrote_ms;     /* when something was last queued */
-    int ending;           /* end the body once the buffer is sent */
-    int wake;             /* to be woken when the hub lets go of the lock */
+    EventCursor last; /* the newest event queued to it */
+    int64_t wrote_ms; /* when something was last queued */
+    int ending;       /* end the body once the buffer is sent */
+    int wake;         /* to be woken when the hub lets go of the lock */
     struct Client *next;
 } Client;
 
@@ -55,6 +55,8 @@ static struct {
     Block ring[STREAM_RING];
     int ring_n, ring_head; /* ring_head: index of the oldest block */
     int started;
+    EventCursor resume; /* set by the first client of an idle hub: where its backlog ended */
+    int resume_set;
     atomic_int stopping;
     pthread_t thread;
     Store *(*store_fn)(void);
@@ -106,7 +108,8 @@ static void client_queue_events(const Store *st, Client *c, json_t *events)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(events, i, e) {
+    json_array_foreach(events, i, e)
+    {
         EventCursor pos;
         if (store_event_cursor_parse(st, json_string_value(json_object_get(e, "id")), &pos) != 0 ||
             pos_cmp(&pos, &c->last) <= 0)
@@ -167,6 +170,7 @@ static void ring_add(Block b)
  * holding their streams meanwhile so none is freed under the wake. */
 static void wake_marked_and_unlock(void)
 {
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers; its element is a pointer */
     HttpStream **w = xcalloc((size_t)hub.nclients + 1, sizeof *w);
     int n = 0;
     for (Client *c = hub.clients; c; c = c->next) {
@@ -190,7 +194,8 @@ static void hub_publish(const Store *st, json_t *events)
     size_t i;
     json_t *e;
     pthread_mutex_lock(&hub.lock);
-    json_array_foreach(events, i, e) {
+    json_array_foreach(events, i, e)
+    {
         Block b;
         if (store_event_cursor_parse(st, json_string_value(json_object_get(e, "id")), &b.pos) != 0)
             continue;
@@ -226,22 +231,45 @@ static void hub_heartbeat(void)
     wake_marked_and_unlock();
 }
 
+/* 1 if no client is connected: the hub then reads nothing (each event would
+ * cost it a read and a task name, on the create path). The first client to
+ * join an idle hub has read its backlog from Redis; the hub goes on from where
+ * that backlog ended (*CUR), so the client misses nothing. */
+static int hub_idle(EventCursor *cur)
+{
+    pthread_mutex_lock(&hub.lock);
+    if (hub.resume_set)
+        *cur = hub.resume;
+    hub.resume_set = 0;
+    int idle = hub.nclients == 0;
+    pthread_mutex_unlock(&hub.lock);
+    return idle;
+}
+
 static void *hub_main(void *arg)
 {
     Store *st = hub.store_fn();
     EventCursor cur = {0};
     json_t *events = NULL;
     /* Start at the newest event: the ring then holds what clients may miss. */
-    if (store_events_read(st, &cur, STREAM_RECENT, &events) == STORE_OK && json_array_size(events) > 0)
-        store_event_cursor_parse(st, json_string_value(json_object_get(json_array_get(events, json_array_size(events) - 1), "id")), &cur);
+    if (api_view_events_read(st, &cur, STREAM_RECENT, &events) == STORE_OK && json_array_size(events) > 0)
+        store_event_cursor_parse(
+            st,
+            json_string_value(json_object_get(json_array_get(events, json_array_size(events) - 1), "id")),
+            &cur);
     json_decref(events);
     while (!atomic_load(&hub.stopping)) {
         size_t n = 0;
-        if (store_events_read(st, &cur, STREAM_BATCH, &events) == STORE_OK) {
-            store_task_names(st, events, "task");
+        if (hub_idle(&cur)) {
+            clock_sleep_ms(STREAM_POLL_MS);
+            continue;
+        }
+        if (api_view_events_read(st, &cur, STREAM_BATCH, &events) == STORE_OK) {
+            api_view_task_names(st, events, "task");
             n = json_array_size(events);
             if (n > 0) {
-                store_event_cursor_parse(st, json_string_value(json_object_get(json_array_get(events, n - 1), "id")), &cur);
+                store_event_cursor_parse(
+                    st, json_string_value(json_object_get(json_array_get(events, n - 1), "id")), &cur);
                 hub_publish(st, events);
             }
         }
@@ -267,12 +295,7 @@ int api_stream_start(Store *(*store_fn)(void), void (*release_fn)(void), int max
 
 static void refuse(HttpResponse *res, int status, const char *field, const char *detail)
 {
-    char body[320];
-    snprintf(body, sizeof body,
-             "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"%s%s%s}",
-             status == 400 ? "Bad Request" : "Service Unavailable", status, detail,
-             field ? ",\"field\":\"" : "", field ? field : "", field ? "\"" : "");
-    http_respond(res, status, "application/problem+json", body);
+    http_problem(res, status, NULL, field, detail);
 }
 
 /* The client's position: last_event_id (a bad one is 400), else the
@@ -312,9 +335,9 @@ void api_stream_open(const HttpRequest *req, HttpResponse *res, Store *st)
         refuse(res, 503, NULL, "the feed is not running");
         return;
     }
-    int rv = store_events_read(st, &pos, pos.ms ? STREAM_BATCH : STREAM_RECENT, &backlog);
+    int rv = api_view_events_read(st, &pos, pos.ms ? STREAM_BATCH : STREAM_RECENT, &backlog);
     if (rv == STORE_OK)
-        rv = store_task_names(st, backlog, "task");
+        rv = api_view_task_names(st, backlog, "task");
     if (rv != STORE_OK) {
         log_warn("event stream backlog failed", "{s:s}", "error", store_errstr(st));
         json_decref(backlog);
@@ -344,6 +367,10 @@ void api_stream_open(const HttpRequest *req, HttpResponse *res, Store *st)
         c->ending = 1;
     } else {
         client_catch_up(c);
+    }
+    if ((hub.nclients == 0 || hub.resume_set) && (!hub.resume_set || pos_cmp(&c->last, &hub.resume) < 0)) {
+        hub.resume = c->last; /* the hub may be idle: it goes on from here (hub_idle) */
+        hub.resume_set = 1;
     }
     c->next = hub.clients;
     hub.clients = c;

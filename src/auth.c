@@ -30,9 +30,19 @@ struct TokenSet {
     int n;
 };
 
+static const char *const scope_names[] = {"read", "write", "shell", "admin"};
+
+const char *auth_scope_name(unsigned scope)
+{
+    for (int i = 0; i < 4; i++)
+        if (scope == 1u << i)
+            return scope_names[i];
+    return "?";
+}
+
 int auth_scopes_parse(const char *text)
 {
-    static const char *const names[] = {"read", "write", "shell", "admin"};
+    const char *const *names = scope_names;
     unsigned bits = 0;
     char *copy = xstrdup(text), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -55,10 +65,11 @@ static int hex_decode(const char *hex, unsigned char out[32])
     if (strlen(hex) != 64)
         return -1;
     for (int i = 0; i < 32; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+        int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+        int lo = OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return -1;
-        out[i] = (unsigned char)v;
+        out[i] = (unsigned char)(hi << 4 | lo);
     }
     return 0;
 }
@@ -90,8 +101,10 @@ TokenSet *auth_parse(const char *text, char *err, size_t errlen)
             continue;
         set->tokens = xrealloc(set->tokens, (size_t)(set->n + 1) * sizeof *set->tokens);
         if (parse_line(p, &set->tokens[set->n]) != 0) {
-            snprintf(err, errlen, "tokens file line %d: want NAME SCOPES SHA256HEX "
-                                  "(scopes from read,write,shell,admin)", lineno);
+            snprintf(err, errlen,
+                     "tokens file line %d: want NAME SCOPES SHA256HEX "
+                     "(scopes from read,write,shell,admin)",
+                     lineno);
             free(copy);
             auth_free(set);
             return NULL;
@@ -220,7 +233,8 @@ int auth_token_main(int argc, char **argv)
         else
             ok = 0;
     }
-    if (!ok || strlen(name) > NAME_MAX_LEN || strpbrk(name, " \t\n#") != NULL || auth_scopes_parse(scopes) < 0) {
+    if (!ok || strlen(name) > NAME_MAX_LEN || strpbrk(name, " \t\n#") != NULL ||
+        auth_scopes_parse(scopes) < 0) {
         fprintf(stderr, "usage: dts token create NAME [--scopes read,write,shell,admin]\n");
         return 2;
     }

@@ -14,6 +14,9 @@ enum {
 
 typedef struct TokenSet TokenSet;
 
+/* The name of one scope bit ("read", "write", "shell", "admin"), or "?". */
+const char *auth_scope_name(unsigned scope);
+
 /* Parses a tokens file: one "NAME SCOPES SHA256HEX" a line (scopes joined by
  * commas: read, write, shell, admin), blank lines and # comments allowed.
  * Returns NULL with a one-line reason (with the line number) in err. The

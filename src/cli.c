@@ -281,9 +281,9 @@ static char *named_on_page(const Cli *c, const char *path, const char *name, jso
     if ((*rv = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
         return NULL;
     want = json_string(name);
-    json_array_foreach(json_object_get(page, "items"), i, t)
-        if (json_equal(json_object_get(t, "name"), want))
-            json_array_append(ids, json_object_get(t, "id"));
+    json_array_foreach(json_object_get(page, "items"), i,
+                       t) if (json_equal(json_object_get(t, "name"), want))
+        json_array_append(ids, json_object_get(t, "id"));
     const char *next = json_string_value(json_object_get(page, "next_cursor"));
     char *out = next ? strdup(next) : NULL;
     json_decref(page);

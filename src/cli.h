@@ -19,7 +19,7 @@ enum {
     CLI_ESERVER = 5,
 };
 
-#define CLI_OPTS_MAX 32 /* options of one command */
+#define CLI_OPTS_MAX 32   /* options of one command */
 #define CLI_VALUES_MAX 64 /* occurrences of one repeatable option */
 #define CLI_POS_MAX 4
 
@@ -34,19 +34,19 @@ typedef struct CliArgs {
     const CliOpt *opts;
     int nopts;
     const char *values[CLI_OPTS_MAX][CLI_VALUES_MAX];
-    int count[CLI_OPTS_MAX];        /* occurrences of each option */
-    const char *pos[CLI_POS_MAX];   /* positional arguments */
+    int count[CLI_OPTS_MAX];      /* occurrences of each option */
+    const char *pos[CLI_POS_MAX]; /* positional arguments */
     int npos;
-    char **rest;                    /* the words after "--" (an argv), or NULL */
+    char **rest; /* the words after "--" (an argv), or NULL */
     int nrest;
 } CliArgs;
 
 /* Where the API is and how to talk to it. */
 typedef struct Cli {
-    const char *api;   /* base URL without a trailing slash: --api, DTS_API, or the default */
-    const char *token; /* DTS_TOKEN, or NULL */
-    int json;          /* -o json: print the API's JSON instead of tables */
-    const char *cmd;   /* "dts task create", for messages */
+    const char *api;      /* base URL without a trailing slash: --api, DTS_API, or the default */
+    const char *token;    /* DTS_TOKEN, or NULL */
+    int json;             /* -o json: print the API's JSON instead of tables */
+    const char *cmd;      /* "dts task create", for messages */
     const char *if_match; /* a task version to send as If-Match, or NULL */
 } Cli;
 

@@ -81,7 +81,8 @@ static int events_batch(const Cli *c, char *last, size_t len)
     int rv = cli_call(c, "GET", path, NULL, &page);
     if (rv != CLI_OK)
         return rv;
-    json_array_foreach(json_object_get(page, "items"), i, e) {
+    json_array_foreach(json_object_get(page, "items"), i, e)
+    {
         print_event(c, e);
         const char *id = json_string_value(json_object_get(e, "id"));
         if (id != NULL)

@@ -74,9 +74,10 @@ void cli_print_items(const char *const *head, int ncols, json_t *items, CliRowFn
     json_t *item;
     int64_t now = clock_now_ms();
     cli_table_init(&t, ncols, head);
-    json_array_foreach(items, i, item) {
+    json_array_foreach(items, i, item)
+    {
         char cells[CLI_COLS_MAX][CLI_CELL_MAX] = {{0}};
-        const char *ptrs[CLI_COLS_MAX];
+        const char *ptrs[CLI_COLS_MAX] = {NULL};
         row(item, now, cells);
         for (int k = 0; k < ncols; k++)
             ptrs[k] = cells[k];
@@ -88,8 +89,10 @@ void cli_print_items(const char *const *head, int ncols, json_t *items, CliRowFn
 void cli_relative(int64_t delta_ms, char *out, size_t len)
 {
     int64_t s = (delta_ms < 0 ? -delta_ms : delta_ms) / 1000;
-    static const struct { int64_t secs; const char *unit; } units[] = {
-        {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+    static const struct {
+        int64_t secs;
+        const char *unit;
+    } units[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
     if (s == 0) {
         snprintf(out, len, "now");
         return;

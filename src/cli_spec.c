@@ -14,10 +14,9 @@
 #define SPEC_FILE_MAX (256u << 10) /* the API's body limit */
 
 const CliOpt cli_spec_opts[] = {
-    {"f", 1},       {"file", 1},    {"cron", 1},     {"tz", 1},        {"at", 1},
-    {"every", 1},   {"now", 0},     {"label", 1},    {"env", 1},       {"cwd", 1},
-    {"timeout", 1}, {"http", 1},    {"method", 1},   {"header", 1},    {"body", 1},
-    {"noop", 0},    {"retries", 1}, {"overlap", 1},  {"misfire", 1},   {"name", 1},
+    {"f", 1},     {"file", 1}, {"cron", 1},    {"tz", 1},      {"at", 1},      {"every", 1},  {"now", 0},
+    {"label", 1}, {"env", 1},  {"cwd", 1},     {"timeout", 1}, {"http", 1},    {"method", 1}, {"header", 1},
+    {"body", 1},  {"noop", 0}, {"retries", 1}, {"overlap", 1}, {"misfire", 1}, {"name", 1},
 };
 const int cli_spec_nopts = (int)(sizeof cli_spec_opts / sizeof cli_spec_opts[0]);
 
@@ -71,14 +70,18 @@ static long seconds_of(const char *s)
     long n = strtol(s, &end, 10);
     if (end == s || errno || n < 0)
         return -1;
-    long mult = !*end || !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-              : !strcmp(end, "d") ? 86400 : -1;
+    long mult = !*end || !strcmp(end, "s") ? 1
+                : !strcmp(end, "m")        ? 60
+                : !strcmp(end, "h")        ? 3600
+                : !strcmp(end, "d")        ? 86400
+                                           : -1;
     return mult < 0 || n > 100000000 / mult ? -1 : n * mult;
 }
 
 /* Sets key=value pairs from the repeatable flag NAME into OBJ[KEY] (an object
  * made if missing); "k-" removes k. SEP separates key and value. */
-static int apply_pairs(const Cli *c, const CliArgs *a, const char *name, char sep, json_t *obj, const char *key)
+static int apply_pairs(const Cli *c, const CliArgs *a, const char *name, char sep, json_t *obj,
+                       const char *key)
 {
     int n = cli_opt_count(a, name);
     const char *const *v = cli_opt_values(a, name);
@@ -99,7 +102,8 @@ static int apply_pairs(const Cli *c, const CliArgs *a, const char *name, char se
             continue;
         }
         if (s == NULL || klen == 0 || klen >= sizeof k)
-            return cli_fail(c, CLI_EUSAGE, "--%s wants KEY%cVALUE (or KEY- to remove), not \"%s\"", name, sep, v[i]);
+            return cli_fail(c, CLI_EUSAGE, "--%s wants KEY%cVALUE (or KEY- to remove), not \"%s\"", name,
+                            sep, v[i]);
         snprintf(k, sizeof k, "%.*s", (int)klen, v[i]);
         const char *val = s + 1;
         while (sep == ':' && isspace((unsigned char)*val))
@@ -154,7 +158,7 @@ static int apply_action(const Cli *c, const CliArgs *a, json_t *spec)
         action = json_object();
         json_object_set_new(spec, "action", action);
     }
-    if (a->nrest > 0) {
+    if (a->rest != NULL && a->nrest > 0) {
         json_t *argv = json_array();
         for (int i = 0; i < a->nrest; i++)
             json_array_append_new(argv, json_string(a->rest[i]));
@@ -224,7 +228,7 @@ int cli_spec_apply(const Cli *c, const CliArgs *a, json_t *spec)
 int cli_spec_has_flags(const CliArgs *a)
 {
     for (int i = 0; i < cli_spec_nopts; i++)
-        if (strcmp(cli_spec_opts[i].name, "f") && strcmp(cli_spec_opts[i].name, "file") &&
+        if (strcmp(cli_spec_opts[i].name, "f") != 0 && strcmp(cli_spec_opts[i].name, "file") != 0 &&
             cli_opt_count(a, cli_spec_opts[i].name))
             return 1;
     return a->nrest > 0;

@@ -138,12 +138,12 @@ static void action_text(json_t *action, char *out, size_t len)
     json_t *argv = json_object_get(action, "command"), *w;
     size_t i;
     if (json_is_array(argv)) {
-        json_array_foreach(argv, i, w)
-            if (o < len)
-                o += (size_t)snprintf(out + o, len - o, "%s%s", i ? " " : ": ", json_string_value(w));
+        json_array_foreach(argv, i, w) if (o < len)
+            o += (size_t)snprintf(out + o, len - o, "%s%s", i ? " " : ": ", json_string_value(w));
     } else if (json_object_get(action, "url") && o < len) {
         const char *m = json_string_value(json_object_get(action, "method"));
-        snprintf(out + o, len - o, ": %s %s", m ? m : "GET", json_string_value(json_object_get(action, "url")));
+        snprintf(out + o, len - o, ": %s %s", m ? m : "GET",
+                 json_string_value(json_object_get(action, "url")));
     }
 }
 
@@ -213,7 +213,8 @@ static int task_create(Cli *c, CliArgs *a)
 /* The list query from the flags: state, name prefix, labels, sort. */
 static int list_query(Cli *c, CliArgs *a, char *q, size_t len)
 {
-    static const char *const plain[][2] = {{"state", "state"}, {"name-prefix", "name_prefix"}, {"sort", "sort"}};
+    static const char *const plain[][2] = {
+        {"state", "state"}, {"name-prefix", "name_prefix"}, {"sort", "sort"}};
     char enc[1024];
     size_t o = 0;
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) {
@@ -247,8 +248,8 @@ static int task_list(Cli *c, CliArgs *a)
     char *cursor = NULL;
     do {
         long want = limit - (long)json_array_size(items);
-        snprintf(path, sizeof path, "/api/v1/tasks?limit=%ld%s%s%s", all || want > 500 ? 500 : want,
-                 q, cursor ? "&cursor=" : "", cursor ? cursor : "");
+        snprintf(path, sizeof path, "/api/v1/tasks?limit=%ld%s%s%s", all || want > 500 ? 500 : want, q,
+                 cursor ? "&cursor=" : "", cursor ? cursor : "");
         free(cursor);
         cursor = NULL;
         if ((rv = cli_call(c, "GET", path, NULL, &page)) != CLI_OK)
@@ -304,7 +305,8 @@ static int task_edit(Cli *c, CliArgs *a)
     if (rv == CLI_OK) {
         /* The version read is the precondition: a concurrent edit makes this a 412. */
         char version[24];
-        snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(task, "version")));
+        snprintf(version, sizeof version, "%lld",
+                 (long long)json_integer_value(json_object_get(task, "version")));
         c->if_match = version;
         rv = cli_call(c, "PUT", path, spec, &out);
     }
@@ -318,13 +320,15 @@ static void run_row(json_t *run, int64_t now, char cells[CLI_COLS_MAX][CLI_CELL_
     json_t *late = json_object_get(run, "lateness_ms"), *code = json_object_get(run, "exit_code");
     const char *text = json_string_value(json_object_get(run, "output"));
     cli_when(json_string_value(json_object_get(run, "scheduled_at")), now, cells[0], CLI_CELL_MAX);
-    snprintf(cells[1], CLI_CELL_MAX, "%lld", (long long)json_integer_value(json_object_get(run, "attempt")));
+    snprintf(cells[1], CLI_CELL_MAX, "%lld",
+             (long long)json_integer_value(json_object_get(run, "attempt")));
     snprintf(cells[2], CLI_CELL_MAX, "%s", json_string_value(json_object_get(run, "status")));
     if (json_is_integer(late))
         snprintf(cells[3], CLI_CELL_MAX, "%lldms", (long long)json_integer_value(late));
     if (json_is_integer(code))
         snprintf(cells[4], CLI_CELL_MAX, "%lld", (long long)json_integer_value(code));
-    cli_first_line(text ? text : json_string_value(json_object_get(run, "error")), 48, cells[5], CLI_CELL_MAX);
+    cli_first_line(text ? text : json_string_value(json_object_get(run, "error")), 48, cells[5],
+                   CLI_CELL_MAX);
 }
 
 static void print_runs(json_t *items)
@@ -364,8 +368,14 @@ static int task_post(Cli *c, CliArgs *a, const char *suffix, const char *verb)
     return rv == CLI_OK ? show(c, task, verb) : rv;
 }
 
-static int task_pause(Cli *c, CliArgs *a) { return task_post(c, a, "/pause", "paused"); }
-static int task_resume(Cli *c, CliArgs *a) { return task_post(c, a, "/resume", "resumed"); }
+static int task_pause(Cli *c, CliArgs *a)
+{
+    return task_post(c, a, "/pause", "paused");
+}
+static int task_resume(Cli *c, CliArgs *a)
+{
+    return task_post(c, a, "/resume", "resumed");
+}
 
 static int task_trigger(Cli *c, CliArgs *a)
 {
@@ -396,7 +406,8 @@ static int task_delete(Cli *c, CliArgs *a)
     return rv;
 }
 
-/* POST /tasks/{id}/backfill {"from","to"}: an endpoint newer servers have. */
+/* POST /tasks/{id}/backfill {"from","to"}: queues the task's past occurrences
+ * in [from, to); a server without the endpoint is reported as such. */
 static int task_backfill(Cli *c, CliArgs *a)
 {
     const char *from = cli_opt(a, "from"), *to = cli_opt(a, "to");
@@ -421,19 +432,23 @@ static int task_backfill(Cli *c, CliArgs *a)
     if (c->json)
         cli_print_json(reply);
     else
-        printf("backfill of %s accepted (HTTP %ld)\n", a->pos[0], status);
+        printf("backfill of %s: %lld queued, %lld already backfilled or run\n", a->pos[0],
+               (long long)json_integer_value(json_object_get(reply, "queued")),
+               (long long)json_integer_value(json_object_get(reply, "already")));
     json_decref(reply);
     return CLI_OK;
 }
 
-static const CliOpt list_opts[] = {{"state", 1}, {"name-prefix", 1}, {"label", 1}, {"sort", 1},
-                                   {"limit", 1}, {"all", 0}};
+static const CliOpt list_opts[] = {{"state", 1}, {"name-prefix", 1}, {"label", 1},
+                                   {"sort", 1},  {"limit", 1},       {"all", 0}};
 static const CliOpt limit_opts[] = {{"limit", 1}};
 static const CliOpt backfill_opts[] = {{"from", 1}, {"to", 1}};
 
 static const TaskCmd cmds[] = {
     {"create", task_create, cli_spec_opts, 0, 0, "create NAME [flags] [-- COMMAND ARGS...] | -f FILE"},
-    {"list", task_list, list_opts, 6, 0, "list [--state S] [--label K=V]... [--name-prefix P] [--sort -created|created|name|next_run] [--limit N] [--all]"},
+    {"list", task_list, list_opts, 6, 0,
+     "list [--state S] [--label K=V]... [--name-prefix P] [--sort -created|created|name|next_run] [--limit "
+     "N] [--all]"},
     {"get", task_get, NULL, 0, 1, "get TASK"},
     {"edit", task_edit, cli_spec_opts, 0, 1, "edit TASK [-f FILE | flags]"},
     {"runs", task_runs, limit_opts, 1, 1, "runs TASK [--limit N]"},

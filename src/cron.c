@@ -6,9 +6,9 @@
 
 /* Local times are searched in years 1..9999 only: RFC 3339 can print them. */
 #define CRON_NEVER INT64_MAX
-#define CRON_MIN_T (INT64_C(-62135596800) + 2 * 86400)  /* 0001-01-03T00:00:00 */
-#define CRON_MAX_T INT64_C(253402300799)                /* 9999-12-31T23:59:59 */
-#define CRON_OFF_MAX (27 * 3600) /* beyond any UTC offset (tz refuses 26 h or more) */
+#define CRON_MIN_T (INT64_C(-62135596800) + 2 * 86400) /* 0001-01-03T00:00:00 */
+#define CRON_MAX_T INT64_C(253402300799)               /* 9999-12-31T23:59:59 */
+#define CRON_OFF_MAX (27 * 3600)                       /* beyond any UTC offset (tz refuses 26 h or more) */
 
 /* The first set bit of MASK at or above FROM, or -1. */
 static int bit_next(uint64_t mask, int from)
@@ -185,8 +185,7 @@ static int64_t cron_next_zoned(const CronExpr *e, const Tz *zone, int64_t u)
             memo_next(e, &memo, sp.start + sp.off_before) < sp.start + sp.off)
             return sp.start * 1000;
         int64_t lo = u + sp.off;
-        if (!e->hourly && sp.off_before > sp.off && sp.start != INT64_MIN &&
-            lo < sp.start + sp.off_before)
+        if (!e->hourly && sp.off_before > sp.off && sp.start != INT64_MIN && lo < sp.start + sp.off_before)
             lo = sp.start + sp.off_before;
         int64_t w = memo_next(e, &memo, lo);
         if (w == CRON_NEVER)

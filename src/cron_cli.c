@@ -6,8 +6,8 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "cron.h"
 #include "clock.h"
+#include "cron.h"
 #include "tz.h"
 
 #define CLI_COUNT_MAX 100000
@@ -47,7 +47,7 @@ static int cli_parse_next(int argc, char **argv, CliNext *o)
             o->local = 1;
             continue;
         }
-        if (strcmp(a, "--tz") && strcmp(a, "--from") && strcmp(a, "--count")) {
+        if (strcmp(a, "--tz") != 0 && strcmp(a, "--from") != 0 && strcmp(a, "--count") != 0) {
             if (a[0] == '-' && a[1] == '-') {
                 fprintf(stderr, "dts cron next: unknown option %s (see --help)\n", a);
                 return -1;

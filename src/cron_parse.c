@@ -16,8 +16,8 @@ typedef struct FieldDef {
 } FieldDef;
 
 static const FieldDef cron_fields[F_COUNT] = {
-    {"second", 0, 59}, {"minute", 0, 59},      {"hour", 0, 23},
-    {"day-of-month", 1, 31}, {"month", 1, 12}, {"day-of-week", 0, 7},
+    {"second", 0, 59},       {"minute", 0, 59}, {"hour", 0, 23},
+    {"day-of-month", 1, 31}, {"month", 1, 12},  {"day-of-week", 0, 7},
 };
 
 static const char *const month_names[12] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
@@ -27,15 +27,14 @@ static const char *const day_names[7] = {"SUN", "MON", "TUE", "WED", "THU", "FRI
 /* Parser state: the whole text (for columns), the field being read, the error. */
 typedef struct Parser {
     const char *text;
-    int field;          /* F_* or -1 outside fields */
-    int nfields;        /* 5 or 6: how columns are numbered for the user */
+    int field;   /* F_* or -1 outside fields */
+    int nfields; /* 5 or 6: how columns are numbered for the user */
     char *err;
     size_t errlen;
 } Parser;
 
 /* Writes "<field> field (field N, column C): <message>" and returns -1. */
-__attribute__((format(printf, 3, 4))) static int parse_fail(Parser *p, const char *at,
-                                                            const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int parse_fail(Parser *p, const char *at, const char *fmt, ...)
 {
     char msg[160];
     va_list ap;
@@ -47,8 +46,8 @@ __attribute__((format(printf, 3, 4))) static int parse_fail(Parser *p, const cha
         snprintf(p->err, p->errlen, "column %d: %s", col, msg);
     } else {
         int num = p->field + 1 - (p->nfields == 5);
-        snprintf(p->err, p->errlen, "%s field (field %d, column %d): %s",
-                 cron_fields[p->field].name, num, col, msg);
+        snprintf(p->err, p->errlen, "%s field (field %d, column %d): %s", cron_fields[p->field].name, num,
+                 col, msg);
     }
     return -1;
 }
@@ -90,8 +89,8 @@ static const char *parse_value(Parser *p, const char *s, const char *end, int *o
 }
 
 /* Reads an unsigned number in [lo, hi] that must end the item (or be followed by STOP). */
-static const char *parse_number(Parser *p, const char *s, const char *end, int lo, int hi,
-                                const char *what, int *out)
+static const char *parse_number(Parser *p, const char *s, const char *end, int lo, int hi, const char *what,
+                                int *out)
 {
     const char *q = s;
     long v = 0;
@@ -230,8 +229,10 @@ static int parse_field(Parser *p, const char *s, const char *end, uint64_t *mask
 /* "@every 1h30m": a sum of number+unit terms (d, h, m, s, ms), 1 s to 10 years. */
 static int parse_every(Parser *p, const char *s, CronExpr *e)
 {
-    static const struct { const char *unit; int64_t ms; } units[] = {
-        {"ms", 1}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {{"ms", 1}, {"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
     int64_t total = 0;
     if (!*s)
         return parse_fail(p, s, "@every needs a duration such as 90s or 1h30m");
@@ -268,10 +269,11 @@ static int parse_every(Parser *p, const char *s, CronExpr *e)
 /* The macros, as six-field expressions. */
 static const char *parse_macro(const char *name, size_t len)
 {
-    static const struct { const char *name, *expr; } macros[] = {
-        {"@yearly", "0 0 0 1 1 *"}, {"@annually", "0 0 0 1 1 *"}, {"@monthly", "0 0 0 1 * *"},
-        {"@weekly", "0 0 0 * * 0"}, {"@daily", "0 0 0 * * *"},    {"@midnight", "0 0 0 * * *"},
-        {"@hourly", "0 0 * * * *"}};
+    static const struct {
+        const char *name, *expr;
+    } macros[] = {{"@yearly", "0 0 0 1 1 *"}, {"@annually", "0 0 0 1 1 *"}, {"@monthly", "0 0 0 1 * *"},
+                  {"@weekly", "0 0 0 * * 0"}, {"@daily", "0 0 0 * * *"},    {"@midnight", "0 0 0 * * *"},
+                  {"@hourly", "0 0 * * * *"}};
     for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++) {
         if (strlen(macros[i].name) == len && strncasecmp(name, macros[i].name, len) == 0)
             return macros[i].expr;
@@ -301,8 +303,9 @@ static int parse_fields(Parser *p, const char *text, CronExpr *e)
     const char *start[7], *end[7];
     int n = split_fields(text, start, end);
     if (n != 5 && n != 6) {
-        return parse_fail(p, text, "expected 5 fields (minute hour day-of-month month "
-                                   "day-of-week), 6 with a leading second, or a @macro");
+        return parse_fail(p, text,
+                          "expected 5 fields (minute hour day-of-month month "
+                          "day-of-week), 6 with a leading second, or a @macro");
     }
     p->nfields = n;
     uint64_t mask[F_COUNT] = {1, 0, 0, 0, 0, 0};
@@ -376,8 +379,9 @@ CronExpr *cron_parse(const char *text, char *err, size_t errlen)
     if (parse_fields(&p, s, e) < 0)
         goto err;
     if (!cron_can_fire(e)) {
-        snprintf(p.err, p.errlen, "day-of-month and month fields: no chosen day exists in the "
-                                  "chosen months, so the expression would never fire");
+        snprintf(p.err, p.errlen,
+                 "day-of-month and month fields: no chosen day exists in the "
+                 "chosen months, so the expression would never fire");
         goto err;
     }
     return e;

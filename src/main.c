@@ -26,7 +26,8 @@ static const Role roles[] = {
     {"web", web_main, "serve the web UI and proxy /api to the api"},
     {"up", up_main, "run the whole system locally, with its own redis-server"},
     {"cron", cron_cli_main, "cron tools: dts cron next EXPR [--tz Z] [--from T] [--count N]"},
-    {"probe", probe_main, "health check: dts probe [http://127.0.0.1:8321/healthz] (default: DTS_LISTEN's)"},
+    {"probe", probe_main,
+     "health check: dts probe [http://127.0.0.1:8321/healthz] (default: DTS_LISTEN's)"},
     {"task", cli_task_main, "tasks from the command line: dts task create|list|get|edit|runs|pause|..."},
     {"dead", cli_dead_main, "dead letters: dts dead list, dts dead retry ID"},
     {"events", cli_events_main, "the activity feed: dts events [--follow]"},
@@ -48,7 +49,8 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("dts %s (commit %s%s)\n", dts_build_version, dts_build_commit, dts_build_dirty ? ", modified" : "");
+        printf("dts %s (commit %s%s)\n", dts_build_version, dts_build_commit,
+               dts_build_dirty ? ", modified" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "shift.h"
+
 #define CAP TASK_MISFIRE_RUN_ALL_CAP
 
 /* Fires in (from, to], counted up to BUDGET calls. RING keeps the last CAP + 1
@@ -21,7 +23,7 @@ static int64_t count_fires(const PlanInput *in, int64_t from, int64_t to, int64_
             *after = t;
             return n;
         }
-        t = cron_next(in->expr, in->tz, in->anchor_ms, t);
+        t = shift_next(in->expr, in->tz, in->anchor_ms, t, in->offset_ms);
         (*work)++;
         if (t < 0 || t > to) {
             *after = t;
@@ -40,8 +42,8 @@ static void plan_misfire(const PlanInput *in, int64_t budget, Plan *p)
 {
     int64_t ring[CAP + 1], after;
     int done;
-    int64_t missed = count_fires(in, in->due_ms, in->now_ms - in->threshold_ms - 1, budget, ring, &after, &done,
-                                 &p->work);
+    int64_t missed = count_fires(in, in->due_ms, in->now_ms - in->threshold_ms - 1, budget, ring, &after,
+                                 &done, &p->work);
     int64_t total = missed + 1; /* the due one too */
     if (!done) {                /* fires 0..missed counted; more may follow */
         p->partial = 1;
@@ -79,6 +81,14 @@ static void plan_misfire(const PlanInput *in, int64_t budget, Plan *p)
     }
 }
 
+/* Moves OUT's next score past the fires IN's exclusions exclude. */
+static void plan_skip_excluded(const PlanInput *in, Plan *out)
+{
+    if (out->next_ms >= 0 && !out->partial && exclude_any(in->excl))
+        out->next_ms = exclude_skip(in->excl, in->expr, in->tz, in->anchor_ms, in->offset_ms, out->next_ms,
+                                    EXCLUDE_SEARCH_MAX, &out->excluded, &out->work);
+}
+
 void plan_due(const PlanInput *in, int64_t budget, Plan *out)
 {
     memset(out, 0, sizeof *out);
@@ -92,12 +102,18 @@ void plan_due(const PlanInput *in, int64_t budget, Plan *out)
             out->dispatch = 0, out->skipped = 1;
         return;
     }
-    if (late) {
+    if (exclude_any(in->excl) && exclude_match(in->excl, in->due_ms - in->offset_ms)) {
+        out->dispatch = 0; /* excluded: never run, counted, and the schedule moves on */
+        out->excluded = 1;
+        out->next_ms = shift_next(in->expr, in->tz, in->anchor_ms, in->due_ms, in->offset_ms);
+        out->work = 1;
+    } else if (late) {
         plan_misfire(in, budget, out);
     } else {
-        out->next_ms = cron_next(in->expr, in->tz, in->anchor_ms, in->due_ms);
+        out->next_ms = shift_next(in->expr, in->tz, in->anchor_ms, in->due_ms, in->offset_ms);
         out->work = 1;
     }
+    plan_skip_excluded(in, out);
     if (in->max_runs > 0 && in->dispatched + out->dispatch >= in->max_runs)
         out->next_ms = -1;
     if (in->end_at_ms > 0 && out->next_ms > in->end_at_ms)

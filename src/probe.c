@@ -60,7 +60,9 @@ int probe_main(int argc, char **argv)
     curl_global_cleanup();
     if (rc != CURLE_OK || status < 200 || status > 299) {
         fprintf(stderr, "dts probe: %s: %s\n", url,
-                rc != CURLE_OK ? curl_easy_strerror(rc) : status >= 500 ? "server error" : "not healthy");
+                rc != CURLE_OK  ? curl_easy_strerror(rc)
+                : status >= 500 ? "server error"
+                                : "not healthy");
         return 1;
     }
     return 0;

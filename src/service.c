@@ -1,6 +1,7 @@
 /* service: what every long-running role shares. */
 #include "service.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,10 +10,10 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "build_info.h"
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
-#include "build_info.h"
 #include "metrics.h"
 #include "procmetrics.h"
 #include "role_help.h"
@@ -62,7 +63,8 @@ static void service_declare_build_info(void)
 {
     char labels[160];
     procmetrics_declare();
-    metrics_declare("dts_build_info", METRIC_GAUGE, "The version and git commit this binary was built from.");
+    metrics_declare("dts_build_info", METRIC_GAUGE,
+                    "The version and git commit this binary was built from.");
     snprintf(labels, sizeof labels, "version=\"%s\",commit=\"%s\",dirty=\"%s\"", dts_build_version,
              dts_build_commit, dts_build_dirty ? "true" : "false");
     metrics_set("dts_build_info", labels, 1);
@@ -86,13 +88,17 @@ static int password_from_file(const char *role, ServiceConfig *cfg)
     pw[strcspn(pw, "\r\n")] = '\0';
     const char *sep = strstr(cfg->redis, "://"), *rest = sep ? sep + 3 : NULL;
     int scheme = sep ? (int)(sep - cfg->redis) : 0;
-    if (sep == NULL || (strncmp(cfg->redis, "redis://", 8) != 0 && strncmp(cfg->redis, "redis-cluster://", 16) != 0 &&
-                        strncmp(cfg->redis, "redis-sentinel://", 17) != 0))
+    if (sep == NULL ||
+        (strncmp(cfg->redis, "redis://", 8) != 0 && strncmp(cfg->redis, "redis-cluster://", 16) != 0 &&
+         strncmp(cfg->redis, "redis-sentinel://", 17) != 0))
         rest = NULL;
     if (f == NULL || pw[0] == '\0' || rest == NULL || strchr(rest, '@') != NULL ||
         (size_t)snprintf(url, sizeof url, "%.*s://:%s@%s", scheme, cfg->redis, pw, rest) >= sizeof url) {
-        fprintf(stderr, "dts %s: --redis-password-file: %s\n", role,
-                f == NULL ? "cannot read the file" : pw[0] == '\0' ? "the file is empty"
+        fprintf(
+            stderr, "dts %s: --redis-password-file: %s\n", role,
+            f == NULL ? "cannot read the file"
+            : pw[0] == '\0'
+                ? "the file is empty"
                 : "needs a redis://, redis-cluster:// or redis-sentinel:// URL without a password in it");
         return -1;
     }
@@ -101,27 +107,30 @@ static int password_from_file(const char *role, ServiceConfig *cfg)
 }
 
 int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
-                 ServiceConfig *cfg)
+                 ServiceConfig *cfg, int *exit_code)
 {
     char err[256];
     mem_init();
     int rv = opts_parse(opts, argc, argv, err, sizeof err);
+    *exit_code = 2; /* a bad option, unless it is --help */
     if (rv == 1) {
         opts_usage(stdout, role, summary, opts);
         role_help_print(stdout, role);
-        return 1;
+        *exit_code = 0;
+        return -1;
     }
     if (rv != 0) {
         fprintf(stderr, "dts %s: %s\n", role, err);
-        return 3;
+        return -1;
     }
     int level = log_level_parse(cfg->log_level);
     if (level < 0) {
         fprintf(stderr, "dts %s: --log-level must be debug, info, warn or error\n", role);
-        return 3;
+        return -1;
     }
     if (password_from_file(role, cfg) != 0)
-        return 3;
+        return -1;
+    *exit_code = 0;
     log_init(role, (LogLevel)level);
     service_cfg = cfg;
     signals_install();
@@ -138,9 +147,9 @@ Store *service_store(void)
     Store *st = pthread_getspecific(thread_store_key);
     if (st == NULL) {
         char err[128];
-        StoreConfig sc = {service_cfg->redis, service_cfg->prefix, (int)service_cfg->shards,
-                          (int)service_cfg->runs_kept, (int)service_cfg->redis_wait,
-                          (int)service_cfg->redis_wait_ms};
+        StoreConfig sc = {service_cfg->redis,           service_cfg->prefix,
+                          (int)service_cfg->shards,     (int)service_cfg->runs_kept,
+                          (int)service_cfg->redis_wait, (int)service_cfg->redis_wait_ms};
         st = store_open(&sc, err, sizeof err);
         if (st == NULL) { /* the URL was checked at start-up */
             log_error("cannot open store", "{s:s}", "error", err);
@@ -194,8 +203,8 @@ static int store_ready_cb(char *out, size_t len)
     }
     Store *st = service_store();
     int rv = store_check(st);
-    json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready",
-                             "redis", rv == STORE_OK ? "ok" : store_errstr(st));
+    json_t *body = json_pack("{s:s,s:s}", "status", rv == STORE_OK ? "ready" : "not ready", "redis",
+                             rv == STORE_OK ? "ok" : store_errstr(st));
     char *text = json_dumps(body, JSON_COMPACT);
     snprintf(out, len, "%s", text);
     free(text);
@@ -209,8 +218,7 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
                    strcmp(req->path, "/metrics") == 0;
     if (is_probe && strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
         http_add_header(res, "Allow", "GET, HEAD");
-        http_respond(res, 405, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Method Not Allowed\",\"status\":405}");
+        http_problem(res, 405, NULL, NULL, NULL);
     } else if (strcmp(req->path, "/healthz") == 0) {
         http_respond(res, 200, "application/json", "{\"status\":\"ok\"}");
     } else if (strcmp(req->path, "/readyz") == 0) {
@@ -232,8 +240,7 @@ int service_probe(const HttpRequest *req, HttpResponse *res)
 static void probe_only_cb(const HttpRequest *req, HttpResponse *res, void *ud)
 {
     if (!service_probe(req, res))
-        http_respond(res, 404, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}");
+        http_problem(res, 404, NULL, NULL, NULL);
 }
 
 HttpServer *service_probe_server(const char *listen, char *err, size_t errlen)
@@ -247,16 +254,19 @@ HttpServer *service_probe_server(const char *listen, char *err, size_t errlen)
 int service_tokens(const char *role, const char *path, const char *listen, TokenSet **set)
 {
     char err[160];
+    const char *named = getenv("DTS_TOKENS_FILE"); /* the documented name */
     *set = NULL;
-    if (path[0] == '\0' && getenv("DTS_TOKENS_FILE") != NULL) /* the documented name */
-        path = getenv("DTS_TOKENS_FILE");
+    if (path[0] == '\0' && named != NULL)
+        path = named;
     if (path[0] != '\0' && (*set = auth_load(path, err, sizeof err)) == NULL) {
         fprintf(stderr, "dts %s: %s\n", role, err);
         return 2;
     }
     if (!http_is_loopback(listen) && auth_count(*set) == 0) {
-        fprintf(stderr, "dts %s: refusing to listen on %s without API tokens (--tokens FILE); use a loopback address\n",
-                role, listen);
+        fprintf(
+            stderr,
+            "dts %s: refusing to listen on %s without API tokens (--tokens FILE); use a loopback address\n",
+            role, listen);
         auth_free(*set);
         *set = NULL;
         return 2;

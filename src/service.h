@@ -20,20 +20,58 @@ typedef struct ServiceConfig {
 } ServiceConfig;
 
 /* The options every role takes, to splice into a role's option table. */
-#define SERVICE_OPTIONS(c)                                                                          \
-    {"redis", OPT_STR, &(c).redis, "redis://127.0.0.1:6379", 0, 0, "Redis URL (redis://[[user]:pass@]host:port[/db], unix:///path, redis-cluster://[[user]:pass@]host:port[,host:port...] or redis-sentinel://[[user]:pass@]host:port[,host:port...]/MASTER)"}, \
-    {"redis-password-file", OPT_STR, &(c).redis_password_file, "", 0, 0, "file holding the Redis password (kept out of the URL, the environment and ps)"}, \
-    {"redis-wait", OPT_INT, &(c).redis_wait, "0", 0, 16, "after each acknowledged write and completion, WAIT for this many replicas (0: off)"}, \
-    {"redis-wait-ms", OPT_INT, &(c).redis_wait_ms, "1000", 1, 60000, "how long --redis-wait waits at most"}, \
-    {"prefix", OPT_STR, &(c).prefix, "dts", 0, 0, "key prefix in Redis"},                          \
-    {"shards", OPT_INT, &(c).shards, "16", 1, STORE_SHARDS_MAX, "shard count; must agree with Redis"}, \
-    {"runs-kept", OPT_INT, &(c).runs_kept, "100", 1, 10000, "run history kept per task"},            \
-    {"log-level", OPT_STR, &(c).log_level, "info", 0, 0, "debug, info, warn or error"}
+#define SERVICE_OPTIONS(c)                                                                                 \
+    {"redis",                                                                                              \
+     OPT_STR,                                                                                              \
+     &(c).redis,                                                                                           \
+     "redis://127.0.0.1:6379",                                                                             \
+     0,                                                                                                    \
+     0,                                                                                                    \
+     "Redis URL (redis://[[user]:pass@]host:port[/db], unix:///path, "                                     \
+     "redis-cluster://[[user]:pass@]host:port[,host:port...] or "                                          \
+     "redis-sentinel://[[user]:pass@]host:port[,host:port...]/MASTER)"},                                   \
+        {"redis-password-file",                                                                            \
+         OPT_STR,                                                                                          \
+         &(c).redis_password_file,                                                                         \
+         "",                                                                                               \
+         0,                                                                                                \
+         0,                                                                                                \
+         "file holding the Redis password (kept out of the URL, the environment and ps)"},                 \
+        {"redis-wait",                                                                                     \
+         OPT_INT,                                                                                          \
+         &(c).redis_wait,                                                                                  \
+         "0",                                                                                              \
+         0,                                                                                                \
+         16,                                                                                               \
+         "after each acknowledged write and completion, WAIT for this many replicas (0: off)"},            \
+        {"redis-wait-ms",                                                                                  \
+         OPT_INT,                                                                                          \
+         &(c).redis_wait_ms,                                                                               \
+         "1000",                                                                                           \
+         1,                                                                                                \
+         60000,                                                                                            \
+         "how long --redis-wait waits at most"},                                                           \
+        {"prefix", OPT_STR, &(c).prefix, "dts", 0, 0, "key prefix in Redis"},                              \
+        {"shards", OPT_INT, &(c).shards, "16", 1, STORE_SHARDS_MAX, "shard count; must agree with Redis"}, \
+        {"runs-kept", OPT_INT, &(c).runs_kept, "100", 1, 10000, "run history kept per task"},              \
+    {                                                                                                      \
+        "log-level", OPT_STR, &(c).log_level, "info", 0, 0, "debug, info, warn or error"                   \
+    }
 
 /* The options of a role that serves browsers (api, web). */
-#define HTTP_GUARD_OPTIONS(hosts, per_ip)                                                          \
-    {"allowed-hosts", OPT_STR, &(hosts), "", 0, 0, "extra Host names served, comma-separated (\".domain\" for sub-names; localhost and IP literals always are)"}, \
-    {"per-ip-connections", OPT_INT, &(per_ip), "64", 1, 100000, "connections one client address may hold open"}
+#define HTTP_GUARD_OPTIONS(hosts, per_ip)                                                              \
+    {"allowed-hosts",                                                                                  \
+     OPT_STR,                                                                                          \
+     &(hosts),                                                                                         \
+     "",                                                                                               \
+     0,                                                                                                \
+     0,                                                                                                \
+     "extra Host names served, comma-separated (\".domain\" for sub-names; localhost and IP literals " \
+     "always are)"},                                                                                   \
+    {                                                                                                  \
+        "per-ip-connections", OPT_INT, &(per_ip), "64", 1, 100000,                                     \
+            "connections one client address may hold open"                                             \
+    }
 
 /* Set by SIGINT and SIGTERM. */
 extern volatile sig_atomic_t service_stopping;
@@ -42,10 +80,10 @@ extern volatile sig_atomic_t service_stopping;
 extern volatile sig_atomic_t service_reload;
 
 /* Parses options for ROLE, sets up logging, allocation and signals. Returns 0
- * to go on, or an exit code + 1 (1 after --help, 3 after a bad option,
- * having printed the reason). */
+ * to go on, or -1 to stop, with the role's exit code in *exit_code (0 after
+ * --help, 2 after a bad option, having printed the reason). */
 int service_init(const char *role, const char *summary, const Option *opts, int argc, char **argv,
-                 ServiceConfig *cfg);
+                 ServiceConfig *cfg, int *exit_code);
 
 /* The calling thread's store (made on first use from the service config). */
 Store *service_store(void);

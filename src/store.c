@@ -1,6 +1,7 @@
 /* store: connection, keys, embedded scripts and the shard agreement. */
 #include "store.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,19 +12,41 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "num.h"
 #include "store_private.h"
 
-extern const char script_create[], script_replace[], script_set_state[], script_delete[],
-    script_trigger[], script_dispatch[], script_lease[], script_release[], script_start[],
-    script_touch[], script_complete[], script_requeue[], script_redrive[], script_handback[], script_reject[],
-    script_sweep[], script_sweep_consumers[];
+extern const char script_create[], script_replace[], script_set_state[], script_delete[], script_trigger[],
+    script_dispatch[], script_lease[], script_release[], script_start[], script_touch[], script_complete[],
+    script_requeue[], script_redrive[], script_handback[], script_reject[], script_sweep[],
+    script_sweep_consumers[];
+extern const char script_create_batch[];
+extern const char script_due_take[];
+extern const char script_backfill[];
+extern const char script_chain[], script_conc[];
 
 static const char *const scripts[SCRIPT_COUNT] = {
-    script_create,   script_replace, script_set_state, script_delete,
-    script_trigger,  script_dispatch, script_lease,    script_release,
-    script_start,    script_touch,   script_complete,  script_requeue,
-    script_redrive,  script_handback, script_reject,   script_sweep,
+    script_create,
+    script_replace,
+    script_set_state,
+    script_delete,
+    script_trigger,
+    script_dispatch,
+    script_lease,
+    script_release,
+    script_start,
+    script_touch,
+    script_complete,
+    script_requeue,
+    script_redrive,
+    script_handback,
+    script_reject,
+    script_sweep,
     script_sweep_consumers,
+    [SCRIPT_CREATE_BATCH] = script_create_batch,
+    [SCRIPT_DUE_TAKE] = script_due_take,
+    [SCRIPT_BACKFILL] = script_backfill,
+    [SCRIPT_CHAIN] = script_chain,
+    [SCRIPT_CONC] = script_conc,
 };
 
 uint32_t store_hash(const char *id)
@@ -52,6 +75,25 @@ void store_key(char *buf, size_t len, const char *prefix, int shard, const char 
 void skey(const Store *st, char *buf, int shard, const char *name, const char *id)
 {
     store_key(buf, KEY_MAX, st->prefix, shard, name, id);
+}
+
+const char *reply_field(const redisReply *flat, const char *name)
+{
+    for (size_t i = 0; flat != NULL && flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements; i += 2) {
+        const char *k = reply_str(flat->element[i]);
+        if (k != NULL && strcmp(k, name) == 0)
+            return reply_str(flat->element[i + 1]);
+    }
+    return NULL;
+}
+
+void reply_record(const redisReply *flat, Record *out)
+{
+    for (size_t i = 0; flat != NULL && flat->type == REDIS_REPLY_ARRAY && i + 1 < flat->elements; i += 2) {
+        const char *k = reply_str(flat->element[i]), *v = reply_str(flat->element[i + 1]);
+        if (k != NULL && v != NULL)
+            record_add(out, k, v);
+    }
 }
 
 const char *ms_str(char buf[32], int64_t ms)
@@ -84,6 +126,12 @@ void args_addf(Args *a, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     args_add(a, buf);
+}
+
+void args_addall(Args *a, const Args *b)
+{
+    for (int i = 0; i < b->n; i++)
+        args_addn(a, b->v[i], b->len[i]);
 }
 
 void args_free(Args *a)
@@ -161,6 +209,10 @@ int store_reply_error(Store *st, const redisReply *r)
         return STORE_ECONFLICT;
     if (strncmp(r->str, "ERETRY", 6) == 0)
         return STORE_ERETRY;
+    if (strncmp(r->str, "EFULL", 5) == 0)
+        return STORE_EFULL;
+    if (strncmp(r->str, "EEXIST", 6) == 0)
+        return STORE_EEXIST;
     return STORE_EIO;
 }
 
@@ -168,8 +220,9 @@ static int script_load(Store *st, ScriptId s);
 
 /* The scripts whose success the caller acknowledges to a client. */
 static const char script_acknowledged[SCRIPT_COUNT] = {
-    [SCRIPT_CREATE] = 1, [SCRIPT_REPLACE] = 1, [SCRIPT_SET_STATE] = 1, [SCRIPT_DELETE] = 1,
-    [SCRIPT_TRIGGER] = 1, [SCRIPT_COMPLETE] = 1, [SCRIPT_REDRIVE] = 1,
+    [SCRIPT_CREATE] = 1,       [SCRIPT_REPLACE] = 1,  [SCRIPT_SET_STATE] = 1, [SCRIPT_DELETE] = 1,
+    [SCRIPT_TRIGGER] = 1,      [SCRIPT_COMPLETE] = 1, [SCRIPT_REDRIVE] = 1,   [SCRIPT_BACKFILL] = 1,
+    [SCRIPT_CREATE_BATCH] = 1, [SCRIPT_CHAIN] = 1,
 };
 
 /* While the replicas are missing (a WAIT came back short less than a second
@@ -183,7 +236,7 @@ static const char script_acknowledged[SCRIPT_COUNT] = {
 static _Atomic int64_t wait_degraded_until;
 
 /* WAIT for the configured replicas (on the node the write just went to). */
-static void store_replicate(Store *st)
+void store_replicate(Store *st)
 {
     if (st->wait_replicas <= 0)
         return;
@@ -201,8 +254,8 @@ static void store_replicate(Store *st)
     st->wait_short = 1;
     atomic_store(&wait_degraded_until, clock_mono_ms() + WAIT_DEGRADED_FOR_MS); /* from the answer on */
     metrics_add("dts_redis_wait_short_total", NULL, 1);
-    log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got,
-             "wanted", st->wait_replicas);
+    log_warn("write reached fewer replicas than --redis-wait", "{s:i,s:i}", "replicas", (int)got, "wanted",
+             st->wait_replicas);
 }
 
 int store_wait_shortfall(Store *st)
@@ -231,21 +284,47 @@ static int script_load(Store *st, ScriptId s)
     return ok ? STORE_OK : STORE_EIO;
 }
 
+/* The argument vector of EVALSHA of loaded script S with NKEYS keys, then
+ * the rest of A (NK holds the key count's text); the caller frees *ARGV and
+ * *LENS. Returns the count. */
+static int eval_argv(const Store *st, ScriptId s, int nkeys, const Args *a, const char ***argv,
+                     size_t **lens, char nk[16])
+{
+    int argc = a->n + 3;
+    const char **v = xmalloc((size_t)argc * sizeof *v);
+    size_t *l = xmalloc((size_t)argc * sizeof *l);
+    snprintf(nk, 16, "%d", nkeys);
+    v[0] = "EVALSHA", l[0] = 7;
+    v[1] = st->sha[s], l[1] = 40;
+    v[2] = nk, l[2] = strlen(nk);
+    for (int i = 0; i < a->n; i++)
+        v[i + 3] = a->v[i], l[i + 3] = a->len[i];
+    *argv = v;
+    *lens = l;
+    return argc;
+}
+
+int store_eval_append(Store *st, ScriptId s, int nkeys, const Args *a)
+{
+    const char **argv;
+    size_t *lens;
+    char nk[16];
+    int argc = eval_argv(st, s, nkeys, a, &argv, &lens, nk);
+    int rv = rconn_append_argv(st->rc, argc, argv, lens);
+    free(argv);
+    free(lens);
+    return rv == 0 ? STORE_OK : store_io_error(st);
+}
+
 redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
 {
     for (int tries = 0; tries < 2; tries++) {
         if (st->sha[s][0] == '\0' && script_load(st, s) != STORE_OK)
             return NULL;
-        int argc = a->n + 3;
-        const char **argv = xmalloc((size_t)argc * sizeof *argv);
-        size_t *lens = xmalloc((size_t)argc * sizeof *lens);
+        const char **argv;
+        size_t *lens;
         char nk[16];
-        snprintf(nk, sizeof nk, "%d", nkeys);
-        argv[0] = "EVALSHA", lens[0] = 7;
-        argv[1] = st->sha[s], lens[1] = 40;
-        argv[2] = nk, lens[2] = strlen(nk);
-        for (int i = 0; i < a->n; i++)
-            argv[i + 3] = a->v[i], lens[i + 3] = a->len[i];
+        int argc = eval_argv(st, s, nkeys, a, &argv, &lens, nk);
         redisReply *r = rconn_argv(st->rc, argc, argv, lens);
         free(argv);
         free(lens);
@@ -253,9 +332,8 @@ redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
             store_io_error(st);
             return NULL;
         }
-        if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        if (store_noscript(st, s, r)) {
             freeReplyObject(r);
-            st->sha[s][0] = '\0';
             continue;
         }
         if (r->type != REDIS_REPLY_ERROR && script_acknowledged[s])
@@ -264,6 +342,14 @@ redisReply *store_eval(Store *st, ScriptId s, int nkeys, Args *a)
     }
     snprintf(st->errstr, sizeof st->errstr, "script kept disappearing");
     return NULL;
+}
+
+int store_noscript(Store *st, ScriptId s, const redisReply *r)
+{
+    if (r == NULL || r->type != REDIS_REPLY_ERROR || strncmp(r->str, "NOSCRIPT", 8) != 0)
+        return 0;
+    st->sha[s][0] = '\0';
+    return 1;
 }
 
 int store_eval_int(Store *st, ScriptId s, int nkeys, Args *a, long long *out)
@@ -310,11 +396,13 @@ int store_check(Store *st)
     r = rconn_cmd(st->rc, "HGET %s shards", key);
     if (r == NULL)
         return store_io_error(st);
-    int theirs = r->type == REDIS_REPLY_STRING ? atoi(r->str) : -1;
+    long long theirs = -1; /* stays -1 unless the reply is a count */
+    if (r->type == REDIS_REPLY_STRING)
+        num_parse(r->str, 1, INT_MAX, &theirs);
     freeReplyObject(r);
     if (theirs != st->shards) {
         snprintf(st->errstr, sizeof st->errstr,
-                 "shard count mismatch: this process uses %d, Redis (%.60s) says %d", st->shards, key,
+                 "shard count mismatch: this process uses %d, Redis (%.60s) says %lld", st->shards, key,
                  theirs);
         return STORE_EMETA;
     }

@@ -7,7 +7,7 @@
 #include "clock.h"
 #include "store_private.h"
 
-#define POLL_MS 50 /* between sweeps over empty streams (no BLOCK over many slots) */
+#define POLL_MS 50       /* between sweeps over empty streams (no BLOCK over many slots) */
 #define STORE_ENOGROUP 1 /* private: a stream lost its consumer group */
 
 /* Takes the reply to SHARD's XREADGROUP for CONSUMER into *OUT. */
@@ -35,7 +35,8 @@ static int read_reply(Store *st, const char *consumer, int shard, ReadyEntry **o
  * and polls for up to BLOCK_MS while none arrive. A shard that cannot be read
  * (its node failing over) does not stop the others; entries read are returned
  * even then: they are this consumer's now. */
-int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out, int *n)
+int store_ready_read_each(Store *st, const char *consumer, int count, int block_ms, ReadyEntry **out,
+                          int *n)
 {
     char k[KEY_MAX];
     *out = NULL;
@@ -45,8 +46,8 @@ int store_ready_read_each(Store *st, const char *consumer, int count, int block_
     for (;;) {
         for (int s = 0; s < st->shards; s++) {
             skey(st, k, s, "ready", NULL);
-            rconn_append(st->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >", STORE_GROUP, consumer, count,
-                         k);
+            rconn_append(st->rc, "XREADGROUP GROUP %s %s COUNT %d STREAMS %s >", STORE_GROUP, consumer,
+                         count, k);
         }
         int rv = STORE_OK, nogroup = 0;
         for (int s = 0; s < st->shards; s++) {

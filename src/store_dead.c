@@ -3,85 +3,74 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "mem.h"
+#include "num.h"
 #include "store_private.h"
 
-static const char *fieldv(const redisReply *f, const char *name)
+/* Appends dead-letter ENTRY ([id, fields]) of SHARD to L as its fields plus
+ * "id" = "SHARD-ENTRY", the id the API re-drives it by. */
+static void dead_record(int shard, const redisReply *entry, RecordList *l)
 {
-    for (size_t i = 0; f != NULL && f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
-        const char *k = reply_str(f->element[i]), *v = reply_str(f->element[i + 1]);
-        if (k != NULL && strcmp(k, name) == 0)
-            return v ? v : "";
-    }
-    return "";
-}
-
-static json_t *dead_view(int shard, const redisReply *entry)
-{
-    char id[64], at[CLOCK_RFC3339_LEN];
-    const redisReply *f = reply_elem(entry, 1);
-    if (reply_str(reply_elem(entry, 0)) == NULL)
-        return NULL;
+    char id[64];
     snprintf(id, sizeof id, "%d-%s", shard, entry->element[0]->str);
-    clock_format_rfc3339(strtoll(fieldv(f, "at"), NULL, 10), at);
-    const char *task = fieldv(f, "task"), *occ = fieldv(f, "occurrence"); /* "": a malformed entry's */
-    return json_pack("{s:s,s:s?,s:s?,s:i,s:s,s:s}", "id", id, "task_id", task[0] ? task : NULL, "occurrence_id",
-                     occ[0] ? occ : NULL, "attempts", atoi(fieldv(f, "attempts")), "error", fieldv(f, "error"),
-                     "dead_at", at);
+    Record *rec = record_list_add(l);
+    record_add(rec, "id", id);
+    reply_record(entry->element[1], rec);
 }
 
+/* Newest first; the ms of "at" compare as numbers. */
 static int cmp_dead_at(const void *a, const void *b)
 {
-    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "dead_at"));
-    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "dead_at"));
-    return -strcmp(x, y);
+    long long x = record_ll(a, "at", 0), y = record_ll(b, "at", 0);
+    return (x < y) - (x > y);
 }
 
-int store_dead_list(Store *st, int limit, json_t **items)
+int store_dead_list(Store *st, int limit, RecordList *items)
 {
     char k[KEY_MAX];
     for (int s = 0; s < st->shards; s++) {
         skey(st, k, s, "dead", NULL);
         rconn_append(st->rc, "XREVRANGE %s + - COUNT %d", k, limit);
     }
-    int rv = STORE_OK, n = 0;
-    json_t **all = xcalloc((size_t)(st->shards * limit), sizeof *all);
+    int rv = STORE_OK;
+    *items = (RecordList){0};
     for (int s = 0; s < st->shards; s++) {
         redisReply *r = rconn_read(st->rc);
         if (r == NULL || r->type != REDIS_REPLY_ARRAY)
             rv = STORE_EIO;
         for (size_t i = 0; rv == STORE_OK && i < r->elements; i++)
             if (r->element[i]->type == REDIS_REPLY_ARRAY && r->element[i]->elements == 2 &&
-                (all[n] = dead_view(s, r->element[i])) != NULL)
-                n++;
+                reply_str(r->element[i]->element[0]) != NULL)
+                dead_record(s, r->element[i], items);
         freeReplyObject(r);
     }
-    qsort(all, (size_t)n, sizeof *all, cmp_dead_at);
-    *items = json_array();
-    for (int i = 0; i < n; i++) {
-        if (i < limit)
-            json_array_append(*items, all[i]);
-        json_decref(all[i]);
-    }
-    free(all);
+    if (items->n > 1) /* qsort of a NULL array, even of none, is undefined */
+        qsort(items->items, items->n, sizeof *items->items, cmp_dead_at);
+    while (items->n > (size_t)limit)
+        record_clear(&items->items[--items->n]);
+    if (rv != STORE_OK)
+        record_list_clear(items);
     return rv == STORE_OK ? rv : store_io_error(st);
 }
 
 int store_dead_retry(Store *st, const char *id, int64_t now_ms)
 {
     char k[KEY_MAX], entry[48], ms[32];
-    int shard, n = 0;
-    if (sscanf(id, "%d-%40[0-9-]%n", &shard, entry, &n) != 2 || id[n] != '\0' || shard < 0 || shard >= st->shards)
+    long long sh;
+    const char *tail; /* "SHARD-ENTRY", ENTRY a stream id of at most 40 characters */
+    if (num_prefix(id, 0, st->shards - 1, &sh, &tail) != 0 || *tail++ != '-' || tail[0] == '\0' ||
+        strlen(tail) > 40 || tail[strspn(tail, "0123456789-")] != '\0')
         return STORE_ENOTFOUND;
+    snprintf(entry, sizeof entry, "%s", tail);
+    int shard = (int)sh;
     skey(st, k, shard, "dead", NULL);
     redisReply *r = rconn_cmd(st->rc, "XRANGE %s %s %s", k, entry, entry);
     if (r == NULL)
         return store_io_error(st);
     char task[TASK_ID_MAX + 1] = "";
     int found = r->type == REDIS_REPLY_ARRAY && r->elements == 1;
-    if (found)
-        snprintf(task, sizeof task, "%s", fieldv(reply_elem(r->element[0], 1), "task"));
+    const char *t = found ? reply_field(reply_elem(r->element[0], 1), "task") : NULL;
+    snprintf(task, sizeof task, "%s", t ? t : "");
     freeReplyObject(r);
     if (found && task[0] == '\0') { /* a malformed entry's dead letter: nothing to run */
         snprintf(st->errstr, sizeof st->errstr, "this dead letter names no occurrence to re-drive");

@@ -3,18 +3,19 @@
 #include "store_events.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include "mem.h"
+#include "num.h"
+#include "occurrence.h"
 #include "store_private.h"
 
 #define STATS_TASKS_MAX 20000 /* tasks whose state is read for the counts */
 #define LIVE_WINDOW_MS 10000  /* a process heard from this recently is live */
 #define HOUR_MS 3600000
-#define BUCKETS 60
 
 typedef struct Event {
     int64_t ms, seq;
@@ -24,13 +25,13 @@ typedef struct Event {
 
 int store_event_cursor_parse(const Store *st, const char *id, EventCursor *c)
 {
-    char tail;
-    long long ms, seq;
-    int shard;
-    if (id == NULL || sscanf(id, "%lld-%lld.%d%c", &ms, &seq, &shard, &tail) != 3 || ms < 0 ||
-        seq < 0 || shard < 0 || shard >= st->shards)
+    const char *p; /* "MS-SEQ.SHARD" */
+    long long ms, seq, shard;
+    if (num_prefix(id, 0, LLONG_MAX, &ms, &p) != 0 || *p++ != '-' ||
+        num_prefix(p, 0, LLONG_MAX, &seq, &p) != 0 || *p++ != '.' ||
+        num_parse(p, 0, st->shards - 1, &shard) != 0)
         return -1;
-    *c = (EventCursor){ms, seq, shard};
+    *c = (EventCursor){ms, seq, (int)shard};
     return 0;
 }
 
@@ -51,10 +52,11 @@ static void events_collect(const redisReply *r, int shard, Event **ev, int *n, i
         return;
     for (size_t i = 0; i < r->elements; i++) {
         const redisReply *e = r->element[i];
+        const char *p;
         long long ms, seq;
-        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-            e->element[0]->type != REDIS_REPLY_STRING ||
-            sscanf(e->element[0]->str, "%lld-%lld", &ms, &seq) != 2)
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING ||
+            num_prefix(e->element[0]->str, LLONG_MIN, LLONG_MAX, &ms, &p) != 0 || *p++ != '-' ||
+            num_prefix(p, LLONG_MIN, LLONG_MAX, &seq, NULL) != 0)
             continue;
         if (*n == *cap) {
             *cap = *cap ? *cap * 2 : 64;
@@ -64,32 +66,22 @@ static void events_collect(const redisReply *r, int shard, Event **ev, int *n, i
     }
 }
 
-/* One event as the feed shows it: {id, type, task, at, run?, status?}. */
-static json_t *event_json(const Event *e)
+/* Appends event E to L as its fields plus "id", the cursor text
+ * ("MS-SEQ.SHARD") a reader resumes from. */
+static void event_record(const Event *e, RecordList *l)
 {
-    char id[64], at[CLOCK_RFC3339_LEN];
+    char id[64];
     snprintf(id, sizeof id, "%" PRId64 "-%" PRId64 ".%d", e->ms, e->seq, e->shard);
-    json_t *o = json_pack("{s:s}", "id", id);
-    const redisReply *f = e->fields;
-    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2) {
-        const char *k = f->element[i]->str, *v = f->element[i + 1]->str;
-        if (k == NULL || v == NULL)
-            continue;
-        if (strcmp(k, "at") == 0) {
-            clock_format_rfc3339(strtoll(v, NULL, 10), at);
-            json_object_set_new(o, k, json_string(at));
-        } else if (strcmp(k, "type") == 0 || strcmp(k, "task") == 0 || strcmp(k, "run") == 0 ||
-                   strcmp(k, "status") == 0) {
-            json_object_set_new(o, k, json_string(v));
-        }
-    }
-    return o;
+    Record *rec = record_list_add(l);
+    record_add(rec, "id", id);
+    reply_record(e->fields, rec);
 }
 
 /* Reads each shard's replies and builds the merged array: the first COUNT
  * events in order after the cursor, or the last COUNT without one. */
-static int events_merge(Store *st, const EventCursor *c, int count, json_t **events)
+static int events_merge(Store *st, const EventCursor *c, int count, RecordList *events)
 {
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers; its element is a pointer */
     redisReply **replies = xcalloc((size_t)st->shards, sizeof *replies);
     Event *ev = NULL;
     int n = 0, cap = 0, rv = STORE_OK;
@@ -102,11 +94,11 @@ static int events_merge(Store *st, const EventCursor *c, int count, json_t **eve
     }
     if (n > 0)
         qsort(ev, (size_t)n, sizeof *ev, event_cmp);
-    *events = json_array();
-    int from = c->ms > 0 ? 0 : (n > count ? n - count : 0);
+    *events = (RecordList){0};
+    int from = c->ms > 0 || count < 0 || n <= count ? 0 : n - count; /* the last COUNT without a cursor */
     for (int i = from; i < n && i < from + count && rv == STORE_OK; i++)
         if (c->ms == 0 || event_cmp(&ev[i], &(Event){c->ms, c->seq, c->shard, NULL}) > 0)
-            json_array_append_new(*events, event_json(&ev[i]));
+            event_record(&ev[i], events);
     for (int s = 0; s < st->shards; s++)
         freeReplyObject(replies[s]);
     free(replies);
@@ -114,7 +106,7 @@ static int events_merge(Store *st, const EventCursor *c, int count, json_t **eve
     return rv;
 }
 
-int store_events_read(Store *st, const EventCursor *c, int count, json_t **events)
+int store_events_read(Store *st, const EventCursor *c, int count, RecordList *events)
 {
     char k[KEY_MAX], start[48];
     for (int s = 0; s < st->shards; s++) {
@@ -122,8 +114,8 @@ int store_events_read(Store *st, const EventCursor *c, int count, json_t **event
         if (c->ms == 0)
             rconn_append(st->rc, "XREVRANGE %s + - COUNT %d", k, count);
         else if (s == c->shard)
-            rconn_append(st->rc, "XRANGE %s (%lld-%lld + COUNT %d", k, (long long)c->ms,
-                         (long long)c->seq, count);
+            rconn_append(st->rc, "XRANGE %s (%lld-%lld + COUNT %d", k, (long long)c->ms, (long long)c->seq,
+                         count);
         else {
             snprintf(start, sizeof start, "%lld-0", (long long)c->ms);
             rconn_append(st->rc, "XRANGE %s %s + COUNT %d", k, start, count);
@@ -134,48 +126,46 @@ int store_events_read(Store *st, const EventCursor *c, int count, json_t **event
 
 /* ---- dashboard figures ---- */
 
-typedef struct Tally {
-    int64_t now_ms;
-    long succeeded[BUCKETS], failed[BUCKETS];
-    json_t *outcomes;    /* status -> count */
-    int64_t *late;       /* lateness samples, ms */
-    int nlate, caplate;
-    long scanned;
-} Tally;
-
-static const char *field_get(const redisReply *f, const char *name)
+/* Adds one to NAME's count in COUNTS (N used, at most MAX; a name past MAX
+ * distinct ones is not counted). */
+static void count_add(StoreCount *counts, int *n, int max, const char *name)
 {
-    for (size_t i = 0; f->type == REDIS_REPLY_ARRAY && i + 1 < f->elements; i += 2)
-        if (f->element[i]->str != NULL && strcmp(f->element[i]->str, name) == 0)
-            return f->element[i + 1]->str;
-    return NULL;
+    int i = 0;
+    while (i < *n && strcmp(counts[i].name, name) != 0)
+        i++;
+    if (i == *n) {
+        if (*n == max)
+            return;
+        snprintf(counts[i].name, sizeof counts[i].name, "%s", name);
+        counts[i].n = 0;
+        (*n)++;
+    }
+    counts[i].n++;
 }
 
-/* Lateness of a run.started event: its time minus the run id's scheduled ms
- * (run ids are TASK:SCHEDULED_MS:ATTEMPT). */
-static void tally_started(Tally *t, const redisReply *f, int64_t at)
+/* Lateness of a run.started event: its time minus its run id's scheduled ms. */
+static void tally_started(StoreStats *t, const redisReply *f, int64_t at, int *cap)
 {
-    const char *run = field_get(f, "run");
-    const char *colon = run ? strchr(run, ':') : NULL;
-    if (colon == NULL)
+    const char *run = reply_field(f, "run");
+    Occurrence o;
+    if (run == NULL || occurrence_run_id_parse(run, &o) != 0)
         return;
-    int64_t sched = strtoll(colon + 1, NULL, 10);
-    if (t->nlate == t->caplate) {
-        t->caplate = t->caplate ? t->caplate * 2 : 256;
-        t->late = xrealloc(t->late, (size_t)t->caplate * sizeof *t->late);
+    int64_t sched = o.sched_ms;
+    if (t->nlate == *cap) {
+        *cap = *cap ? *cap * 2 : 256;
+        t->late = xrealloc(t->late, (size_t)*cap * sizeof *t->late);
     }
     t->late[t->nlate++] = at > sched ? at - sched : 0;
 }
 
-static void tally_finished(Tally *t, const redisReply *f, int64_t at)
+static void tally_finished(StoreStats *t, const redisReply *f, int64_t at)
 {
-    const char *status = field_get(f, "status");
+    const char *status = reply_field(f, "status");
     if (status == NULL)
         return;
-    json_t *n = json_object_get(t->outcomes, status);
-    json_object_set_new(t->outcomes, status, json_integer(n ? json_integer_value(n) + 1 : 1));
-    long b = (long)((at - (t->now_ms - HOUR_MS)) / (HOUR_MS / BUCKETS));
-    if (b < 0 || b >= BUCKETS)
+    count_add(t->outcomes, &t->noutcomes, STORE_STATS_OUTCOMES, status);
+    long b = (long)((at - t->start_ms) / t->bucket_ms);
+    if (b < 0 || b >= STORE_STATS_BUCKETS)
         return;
     if (strcmp(status, "succeeded") == 0)
         t->succeeded[b]++;
@@ -183,18 +173,18 @@ static void tally_finished(Tally *t, const redisReply *f, int64_t at)
         t->failed[b]++;
 }
 
-static void tally_reply(Tally *t, const redisReply *r)
+static void tally_reply(StoreStats *t, const redisReply *r, int *cap)
 {
     for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
         const redisReply *e = r->element[i];
         if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
             continue;
-        const char *type = field_get(e->element[1], "type"), *at = field_get(e->element[1], "at");
-        t->scanned++;
+        const char *type = reply_field(e->element[1], "type"), *at = reply_field(e->element[1], "at");
+        t->events_scanned++;
         if (type == NULL || at == NULL)
             continue;
         if (strcmp(type, "run.started") == 0)
-            tally_started(t, e->element[1], strtoll(at, NULL, 10));
+            tally_started(t, e->element[1], strtoll(at, NULL, 10), cap);
         else if (strcmp(type, "run.finished") == 0)
             tally_finished(t, e->element[1], strtoll(at, NULL, 10));
     }
@@ -206,62 +196,27 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* {count, p50, p99, histogram: [{le, count}]} from the lateness samples. */
-static json_t *lateness_json(Tally *t)
-{
-    static const int64_t le[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
-    const int nle = (int)(sizeof le / sizeof le[0]);
-    json_t *hist = json_array();
-    if (t->nlate > 0)
-        qsort(t->late, (size_t)t->nlate, sizeof *t->late, cmp_i64);
-    for (int i = 0, j = 0; i <= nle; i++) {
-        int c = 0;
-        while (j < t->nlate && (i == nle || t->late[j] <= le[i]))
-            j++, c++;
-        json_array_append_new(hist, json_pack("{s:o,s:i}", "le", i < nle ? json_integer(le[i]) : json_null(),
-                                              "count", c));
-    }
-    json_t *p50 = t->nlate ? json_integer(t->late[(t->nlate - 1) * 50 / 100]) : json_null();
-    json_t *p99 = t->nlate ? json_integer(t->late[(t->nlate - 1) * 99 / 100]) : json_null();
-    return json_pack("{s:i,s:o,s:o,s:o}", "count", t->nlate, "p50", p50, "p99", p99, "histogram", hist);
-}
-
-static json_t *throughput_json(const Tally *t)
-{
-    char start[CLOCK_RFC3339_LEN];
-    int64_t bucket = HOUR_MS / BUCKETS;
-    clock_format_rfc3339(t->now_ms - HOUR_MS, start);
-    json_t *ok = json_array(), *bad = json_array();
-    for (int i = 0; i < BUCKETS; i++) {
-        json_array_append_new(ok, json_integer(t->succeeded[i]));
-        json_array_append_new(bad, json_integer(t->failed[i]));
-    }
-    return json_pack("{s:s,s:I,s:o,s:o}", "start", start, "bucket_ms", (json_int_t)bucket,
-                     "succeeded", ok, "failed", bad);
-}
-
 /* Run figures from the last hour of every shard's events (newest SCAN each). */
-static int stats_runs(Store *st, int64_t now_ms, int scan, json_t *out)
+static int stats_runs(Store *st, int scan, StoreStats *t)
 {
     char k[KEY_MAX];
-    Tally t = {.now_ms = now_ms, .outcomes = json_object()};
+    int cap = 0;
+    t->start_ms = t->now_ms - HOUR_MS;
+    t->bucket_ms = HOUR_MS / STORE_STATS_BUCKETS;
     for (int s = 0; s < st->shards; s++) {
         skey(st, k, s, "events", NULL);
-        rconn_append(st->rc, "XREVRANGE %s + %lld COUNT %d", k, (long long)(now_ms - HOUR_MS), scan);
+        rconn_append(st->rc, "XREVRANGE %s + %lld COUNT %d", k, (long long)t->start_ms, scan);
     }
     int rv = STORE_OK;
     for (int s = 0; s < st->shards; s++) {
         redisReply *r = rconn_read(st->rc);
         if (r == NULL)
             rv = store_io_error(st);
-        tally_reply(&t, r);
+        tally_reply(t, r, &cap);
         freeReplyObject(r);
     }
-    json_object_set_new(out, "runs_last_hour", t.outcomes);
-    json_object_set_new(out, "throughput", throughput_json(&t));
-    json_object_set_new(out, "lateness_ms", lateness_json(&t));
-    json_object_set_new(out, "events_scanned", json_integer(t.scanned));
-    free(t.late);
+    if (t->nlate > 0)
+        qsort(t->late, (size_t)t->nlate, sizeof *t->late, cmp_i64);
     return rv;
 }
 
@@ -294,7 +249,7 @@ int store_task_count(Store *st, long long *count)
 
 /* Queue depth (ready entries, queued or running; due members) and the live
  * schedulers and executors. */
-static int stats_queue(Store *st, int64_t now_ms, json_t *out)
+static int stats_queue(Store *st, StoreStats *out)
 {
     char k[KEY_MAX];
     for (int s = 0; s < st->shards; s++) {
@@ -311,23 +266,24 @@ static int stats_queue(Store *st, int64_t now_ms, json_t *out)
     const char *names[2] = {"schedulers", "executors"};
     for (int i = 0; i < 2; i++) {
         snprintf(k, sizeof k, "%s:%s", st->prefix, names[i]);
-        rconn_append(st->rc, "ZCOUNT %s %lld +inf", k, (long long)(now_ms - LIVE_WINDOW_MS));
+        rconn_append(st->rc, "ZCOUNT %s %lld +inf", k, (long long)(out->now_ms - LIVE_WINDOW_MS));
         live[i] = sum_replies(st, 1);
     }
     if (ready < 0 || due < 0 || live[0] < 0 || live[1] < 0)
         return store_io_error(st);
-    json_object_set_new(out, "queue", json_pack("{s:I,s:I}", "ready", (json_int_t)ready, "due", (json_int_t)due));
-    json_object_set_new(out, "processes", json_pack("{s:I,s:I}", "schedulers", (json_int_t)live[0],
-                                                    "executors", (json_int_t)live[1]));
+    out->ready = ready;
+    out->due = due;
+    out->schedulers = live[0];
+    out->executors = live[1];
     return STORE_OK;
 }
 
 /* Counts one shard's task states from a ZRANGE reply of its task ids. */
-static void states_count(Store *st, int shard, const redisReply *ids, json_t *counts, int *budget)
+static void states_count(Store *st, int shard, const redisReply *ids, StoreStats *out, int *budget)
 {
     char k[KEY_MAX];
     int n = 0;
-    for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i < ids->elements && *budget > 0; i++) {
+    for (size_t i = 0; ids->type == REDIS_REPLY_ARRAY && i<ids->elements && * budget> 0; i++) {
         if (reply_str(ids->element[i]) == NULL)
             continue;
         skey(st, k, shard, "task", ids->element[i]->str);
@@ -336,21 +292,22 @@ static void states_count(Store *st, int shard, const redisReply *ids, json_t *co
     }
     for (int i = 0; i < n; i++) {
         redisReply *r = rconn_read(st->rc);
-        if (r != NULL && r->type == REDIS_REPLY_STRING) {
-            json_t *c = json_object_get(counts, r->str);
-            json_object_set_new(counts, r->str, json_integer(c ? json_integer_value(c) + 1 : 1));
-        }
+        if (r != NULL && r->type == REDIS_REPLY_STRING)
+            count_add(out->states, &out->nstates, STORE_STATS_STATES, r->str);
         freeReplyObject(r);
     }
 }
 
 /* Tasks by state; states are read for at most STATS_TASKS_MAX tasks
- * ("counted" says how many). */
-static int stats_tasks(Store *st, json_t *out)
+ * ("counted" says how many). The three states every view shows come first,
+ * at zero if no task is in them. */
+static int stats_tasks(Store *st, StoreStats *out)
 {
     char k[KEY_MAX];
-    json_t *counts = json_pack("{s:i,s:i,s:i}", "active", 0, "paused", 0, "completed", 0);
-    long long total = 0;
+    static const char *const shown[] = {"active", "paused", "completed"};
+    for (int i = 0; i < 3; i++)
+        snprintf(out->states[i].name, sizeof out->states[i].name, "%s", shown[i]);
+    out->nstates = 3;
     int budget = STATS_TASKS_MAX, rv = STORE_OK;
     for (int s = 0; s < st->shards && rv == STORE_OK; s++) {
         skey(st, k, s, "tasks", NULL);
@@ -359,31 +316,32 @@ static int stats_tasks(Store *st, json_t *out)
         if (r == NULL || card == NULL)
             rv = store_io_error(st);
         else {
-            total += card->type == REDIS_REPLY_INTEGER ? card->integer : 0;
-            states_count(st, s, r, counts, &budget);
+            out->tasks_total += card->type == REDIS_REPLY_INTEGER ? card->integer : 0;
+            states_count(st, s, r, out, &budget);
         }
         freeReplyObject(r);
         freeReplyObject(card);
     }
-    json_object_set_new(counts, "total", json_integer(total));
-    json_object_set_new(counts, "counted", json_integer(STATS_TASKS_MAX - budget));
-    json_object_set_new(out, "tasks", counts);
+    out->tasks_counted = STATS_TASKS_MAX - budget;
     return rv;
 }
 
-int store_stats(Store *st, int64_t now_ms, int scan, json_t **stats)
+int store_stats(Store *st, int64_t now_ms, int scan, StoreStats *stats)
 {
-    char at[CLOCK_RFC3339_LEN];
-    clock_format_rfc3339(now_ms, at);
-    *stats = json_pack("{s:s}", "at", at);
-    int rv = stats_tasks(st, *stats);
+    *stats = (StoreStats){.now_ms = now_ms};
+    int rv = stats_tasks(st, stats);
     if (rv == STORE_OK)
-        rv = stats_queue(st, now_ms, *stats);
+        rv = stats_queue(st, stats);
     if (rv == STORE_OK)
-        rv = stats_runs(st, now_ms, scan, *stats);
-    if (rv != STORE_OK) {
-        json_decref(*stats);
-        *stats = NULL;
-    }
+        rv = stats_runs(st, scan, stats);
+    if (rv != STORE_OK)
+        store_stats_free(stats);
     return rv;
+}
+
+void store_stats_free(StoreStats *stats)
+{
+    free(stats->late);
+    stats->late = NULL;
+    stats->nlate = 0;
 }

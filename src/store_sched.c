@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "mem.h"
+#include "occurrence.h"
 #include "store_private.h"
+
+/* How a retry token (or held occurrence) starts; task ids never do. */
+static const char token_prefix[] = "retry:";
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -52,20 +57,6 @@ void store_scheduler_leave(Store *st, const char *self)
     freeReplyObject(rconn_cmd(st->rc, "ZREM %s %s", key, self));
 }
 
-/* Appends EVALSHA of a loaded script to the pipeline. */
-static int append_eval(Store *st, ScriptId s, int nkeys, Args *a)
-{
-    Args full = {0};
-    args_add(&full, "EVALSHA");
-    args_add(&full, st->sha[s]);
-    args_addf(&full, "%d", nkeys);
-    for (int i = 0; i < a->n; i++)
-        args_addn(&full, a->v[i], a->len[i]);
-    int rv = rconn_append_argv(st->rc, full.n, (const char **)full.v, full.len);
-    args_free(&full);
-    return rv;
-}
-
 int store_leases_acquire(Store *st, const int *shards, int n, const char *owner, int64_t ttl_ms, int *held)
 {
     char k[KEY_MAX], ttl[32];
@@ -78,7 +69,7 @@ int store_leases_acquire(Store *st, const int *shards, int n, const char *owner,
         args_add(&a, k);
         args_add(&a, owner);
         args_add(&a, ttl);
-        append_eval(st, SCRIPT_LEASE, 1, &a);
+        store_eval_append(st, SCRIPT_LEASE, 1, &a);
         args_free(&a);
     }
     int rv = STORE_OK;
@@ -86,8 +77,7 @@ int store_leases_acquire(Store *st, const int *shards, int n, const char *owner,
         redisReply *r = rconn_read(st->rc);
         if (r == NULL)
             rv = STORE_EIO;
-        else if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
-            st->sha[SCRIPT_LEASE][0] = '\0'; /* Redis restarted: reload next time */
+        store_noscript(st, SCRIPT_LEASE, r); /* after a Redis restart: reloaded next time */
         held[i] = r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
     }
@@ -115,60 +105,128 @@ static int due_item_parse(DueItem *it, const char *member, const char *score)
     snprintf(it->due, sizeof it->due, "%s", score);
     it->due_ms = strtoll(score, NULL, 10);
     it->attempt = 1;
-    if (strncmp(member, "retry:", 6) != 0) {
+    if (strncmp(member, token_prefix, sizeof token_prefix - 1) != 0) {
         snprintf(it->id, sizeof it->id, "%s", member);
         it->sched_ms = it->due_ms;
         return 0;
     }
-    long long sched;
-    int attempt, n = 0, k = 0;
-    if (sscanf(member + 6, "%64[A-Za-z0-9_-]:%lld:%d%n", it->id, &sched, &attempt, &n) != 3)
+    Occurrence o; /* a held occurrence (paused while it waited) keeps its kind */
+    if (occurrence_token_parse(member, &o) != 0)
         return -1;
-    /* A held occurrence (paused while it waited) keeps its kind: ":KIND". */
-    snprintf(it->token_kind, sizeof it->token_kind, "retry");
-    if (member[6 + n] == ':' && (sscanf(member + 7 + n, "%11[a-z]%n", it->token_kind, &k) != 1 || k == 0))
-        return -1;
-    if (member[6 + n + (k ? k + 1 : 0)] != '\0')
-        return -1;
+    memcpy(it->id, o.task, sizeof it->id);
+    snprintf(it->kind, sizeof it->kind, "%s", o.kind);
     it->retry = 1;
-    it->sched_ms = sched;
-    it->attempt = attempt;
+    it->sched_ms = o.sched_ms;
+    it->attempt = o.attempt;
     return 0;
 }
 
-int store_due_fetch(Store *st, const int *shards, int n, int64_t now_ms, int batch, DueItem *items,
-                    int *counts, int64_t *earliest_ms)
+/* Fills IT's task fields from the thirteen values due_take.lua returns after
+ * a member and its score (version stype cron tz created misfire misfire_ms
+ * end_at max_runs dispatched jitter_ms exclude exclude_cron; '' for a missing
+ * one). */
+static void due_item_fill(DueItem *it, const char *const v[13])
 {
-    char k[KEY_MAX];
-    for (int i = 0; i < n; i++) {
-        skey(st, k, shards[i], "due", NULL);
-        rconn_append(st->rc, "ZRANGE %s -inf %lld BYSCORE LIMIT 0 %d WITHSCORES", k,
-                     (long long)now_ms, batch);
-        rconn_append(st->rc, "ZRANGE %s 0 0 WITHSCORES", k);
+    snprintf(it->version, sizeof it->version, "%s", v[0]);
+    snprintf(it->stype, sizeof it->stype, "%s", v[1]);
+    snprintf(it->cron, sizeof it->cron, "%s", v[2]);
+    snprintf(it->tz, sizeof it->tz, "%s", v[3]);
+    it->created_ms = strtoll(v[4], NULL, 10);
+    snprintf(it->misfire, sizeof it->misfire, "%s", v[5]);
+    it->misfire_ms = v[6][0] ? strtoll(v[6], NULL, 10) : -1;
+    it->end_at_ms = strtoll(v[7], NULL, 10);
+    it->max_runs = strtoll(v[8], NULL, 10);
+    it->dispatched = strtoll(v[9], NULL, 10);
+    it->jitter_ms = strtoll(v[10], NULL, 10); /* absent: 0 */
+    snprintf(it->exclude, sizeof it->exclude, "%s", v[11]);
+    snprintf(it->exclude_cron, sizeof it->exclude_cron, "%s", v[12]);
+}
+#define TAKE_HEAD 5    /* dispatched, read, earliest, lateness list, now */
+#define TAKE_FIELDS 15 /* member, score and thirteen task fields per member left */
+
+/* Appends shard SHARD's due_take.lua call to the pipeline. */
+static void due_take_append(Store *st, int shard, int batch, int64_t threshold_ms)
+{
+    char k[KEY_MAX], ms[32];
+    Args a = {0};
+    skey(st, k, shard, "due", NULL);
+    args_add(&a, k);
+    skey(st, k, shard, "ready", NULL);
+    args_add(&a, k);
+    args_addf(&a, "%d", batch);
+    skey(st, k, shard, "task", "");
+    args_add(&a, k);
+    args_add(&a, ms_str(ms, threshold_ms));
+    args_add(&a, token_prefix);
+    store_eval_append(st, SCRIPT_DUE_TAKE, 2, &a);
+    args_free(&a);
+}
+
+/* Adds the comma-separated lateness list TEXT to T's. */
+static void due_lates_add(const char *text, DueTaken *t, int cap)
+{
+    for (char *end; text != NULL && *text && t->nlate < cap; text = *end == ',' ? end + 1 : end) {
+        t->late_ms[t->nlate++] = strtoll(text, &end, 10);
+        if (end == text)
+            break;
     }
+}
+
+/* Reads one shard's due_take.lua reply R into ITEMS (*count of them) and T.
+ * STORE_EIO for an unexpected shape. */
+static int due_take_read(const redisReply *r, int batch, DueItem *items, int *count, DueTaken *t,
+                         int late_cap)
+{
+    *count = 0;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements < TAKE_HEAD ||
+        (r->elements - TAKE_HEAD) % TAKE_FIELDS != 0)
+        return STORE_EIO;
+    const redisReply *n = r->element[0], *read = r->element[1];
+    const char *first = reply_str(r->element[2]);
+    t->dispatched += n->type == REDIS_REPLY_INTEGER ? (int)n->integer : 0;
+    t->full |= read->type == REDIS_REPLY_INTEGER && read->integer >= batch;
+    if (first != NULL && first[0] && strtoll(first, NULL, 10) < t->earliest_ms)
+        t->earliest_ms = strtoll(first, NULL, 10);
+    due_lates_add(reply_str(r->element[3]), t, late_cap);
+    const char *now = reply_str(r->element[4]);
+    if (now != NULL && strtoll(now, NULL, 10) > t->now_ms)
+        t->now_ms = strtoll(now, NULL, 10);
+    for (size_t j = TAKE_HEAD; j < r->elements && *count < batch; j += TAKE_FIELDS) {
+        const char *v[TAKE_FIELDS];
+        int ok = 1;
+        for (int f = 0; f < TAKE_FIELDS; f++)
+            ok &= (v[f] = reply_str(r->element[j + (size_t)f])) != NULL;
+        DueItem *it = &items[*count];
+        if (ok && due_item_parse(it, v[0], v[1]) == 0) {
+            due_item_fill(it, v + 2);
+            (*count)++;
+        }
+    }
+    return STORE_OK;
+}
+
+int store_due_take(Store *st, const int *shards, int n, int batch, int64_t threshold_ms, DueItem *items,
+                   int *counts, DueTaken *t)
+{
+    t->dispatched = t->full = t->nlate = 0;
+    t->earliest_ms = INT64_MAX;
+    t->now_ms = -1;
+    if (store_script_ensure(st, SCRIPT_DUE_TAKE) != STORE_OK)
+        return STORE_EIO;
+    for (int i = 0; i < n; i++)
+        due_take_append(st, shards[i], batch, threshold_ms);
     /* On a cluster one node may be failing over: its shards read as empty
      * this pass, and the others go on. */
     int failed = 0;
-    *earliest_ms = INT64_MAX;
     for (int i = 0; i < n; i++) {
-        redisReply *due = rconn_read(st->rc), *first = rconn_read(st->rc);
-        counts[i] = 0;
-        int rv = due == NULL || first == NULL || due->type != REDIS_REPLY_ARRAY ? STORE_EIO : STORE_OK;
-        failed += rv != STORE_OK;
-        for (size_t j = 0; rv == STORE_OK && j + 1 < due->elements && counts[i] < batch; j += 2) {
-            DueItem *it = &items[i * batch + counts[i]];
-            const char *member = reply_str(due->element[j]), *score = reply_str(due->element[j + 1]);
-            if (member != NULL && score != NULL && due_item_parse(it, member, score) == 0)
-                counts[i]++;
-        }
-        if (rv == STORE_OK && reply_str(reply_elem(first, 1)) != NULL) {
-            int64_t e = strtoll(first->element[1]->str, NULL, 10);
-            if (e < *earliest_ms)
-                *earliest_ms = e;
-        }
-        freeReplyObject(due);
-        freeReplyObject(first);
+        redisReply *r = rconn_read(st->rc);
+        if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
+            st->sha[SCRIPT_DUE_TAKE][0] = '\0'; /* Redis restarted: reload next pass */
+        failed += due_take_read(r, batch, &items[i * batch], &counts[i], t, n * batch) != STORE_OK;
+        freeReplyObject(r);
     }
+    if (t->now_ms >= 0)
+        clock_shared_sync(t->now_ms);
     return failed < n || n == 0 ? STORE_OK : store_io_error(st);
 }
 
@@ -186,50 +244,12 @@ int store_ready_depth(Store *st, const int *shards, int n, long long *length, lo
         if (len == NULL || pend == NULL)
             rv = STORE_EIO;
         length[i] = len && len->type == REDIS_REPLY_INTEGER ? len->integer : 0;
-        pending[i] = pend && pend->type == REDIS_REPLY_ARRAY && pend->elements > 0 ? pend->element[0]->integer : 0;
+        pending[i] = pend && pend->type == REDIS_REPLY_ARRAY && pend->elements > 0
+                         ? pend->element[0]->integer
+                         : 0;
         freeReplyObject(len);
         freeReplyObject(pend);
     }
-    return rv == STORE_OK ? rv : store_io_error(st);
-}
-
-/* Fills IT's task fields from an HMGET reply. */
-static int due_item_fill(DueItem *it, const redisReply *r)
-{
-    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 10)
-        return STORE_EIO;
-    const char *v[10];
-    for (int j = 0; j < 10; j++)
-        v[j] = reply_str(r->element[j]) ? r->element[j]->str : "";
-    snprintf(it->version, sizeof it->version, "%s", v[0]);
-    snprintf(it->kind, sizeof it->kind, "%s", v[1]);
-    snprintf(it->cron, sizeof it->cron, "%s", v[2]);
-    snprintf(it->tz, sizeof it->tz, "%s", v[3]);
-    it->created_ms = strtoll(v[4], NULL, 10);
-    snprintf(it->misfire, sizeof it->misfire, "%s", v[5]);
-    it->misfire_ms = v[6][0] ? strtoll(v[6], NULL, 10) : -1;
-    it->end_at_ms = strtoll(v[7], NULL, 10);
-    it->max_runs = strtoll(v[8], NULL, 10);
-    it->dispatched = strtoll(v[9], NULL, 10);
-    return STORE_OK;
-}
-
-int store_due_details(Store *st, const int *shards, int n, DueItem *items, const int *counts, int batch)
-{
-    char k[KEY_MAX];
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < counts[i]; j++) {
-            skey(st, k, shards[i], "task", items[i * batch + j].id);
-            rconn_append(st->rc, "HMGET %s version kind cron tz created misfire misfire_ms end_at max_runs dispatched", k);
-        }
-    int rv = STORE_OK;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < counts[i]; j++) {
-            redisReply *r = rconn_read(st->rc);
-            if (due_item_fill(&items[i * batch + j], r) != STORE_OK)
-                rv = STORE_EIO;
-            freeReplyObject(r);
-        }
     return rv == STORE_OK ? rv : store_io_error(st);
 }
 
@@ -263,14 +283,18 @@ static void dispatch_args(Store *st, int shard, const DueItem *items, int n, int
         args_add(a, it->member);
         args_add(a, it->id);
         args_add(a, it->due);
-        args_add(a, it->retry ? "" : it->version);
+        /* A task the due read did not see (version '') must not be taken for
+         * a retry (''): "-" matches no version, so the member is dropped if
+         * its task is gone and left for the next read if not. */
+        args_add(a, it->retry ? "" : it->version[0] ? it->version : "-");
         args_add(a, ms_str(ms, it->next_ms));
         args_add(a, it->dispatch ? "1" : "0");
         args_add(a, ms_str(ms, it->skipped));
         args_add(a, ms_str(ms, it->coalesced));
+        args_add(a, ms_str(ms, it->excluded));
         args_add(a, ms_str(ms, it->sched_ms));
         args_addf(a, "%d", it->attempt);
-        args_add(a, it->retry ? it->token_kind : "schedule");
+        args_add(a, it->retry ? it->kind : "schedule");
     }
 }
 
@@ -294,8 +318,8 @@ int store_dispatch(Store *st, const int *shards, int n, const DueItem *items, co
         redisReply *r = rconn_read(st->rc);
         if (r != NULL && r->type == REDIS_REPLY_INTEGER)
             *dispatched += (int)r->integer;
-        else if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0)
-            st->sha[SCRIPT_DISPATCH][0] = '\0', rv = STORE_EIO; /* Redis restarted: reload next pass */
+        else if (store_noscript(st, SCRIPT_DISPATCH, r))
+            rv = STORE_EIO; /* Redis restarted: reloaded next pass */
         else
             rv = r == NULL ? store_io_error(st) : store_reply_error(st, r);
         freeReplyObject(r);

@@ -63,15 +63,16 @@ static int all_ids(Store *st, char ***ids, int *n)
         freeReplyObject(r);
     }
     if (rv == STORE_OK && *n > TASK_SORT_MAX) {
-        snprintf(st->errstr, sizeof st->errstr, "sorting by name or next run spans at most %d tasks", TASK_SORT_MAX);
+        snprintf(st->errstr, sizeof st->errstr, "sorting by name or next run spans at most %d tasks",
+                 TASK_SORT_MAX);
         rv = STORE_ECONFLICT;
     }
     return rv == STORE_EIO ? store_io_error(st) : rv;
 }
 
 /* The cursor's place in the order: the name of its task, or its due time. */
-static int cursor_key(Store *st, const TaskQuery *q, const Row *rows, int n, const char **name, int64_t *next,
-                      char *id)
+static int cursor_key(Store *st, const TaskQuery *q, const Row *rows, int n, const char **name,
+                      int64_t *next, char *id)
 {
     snprintf(id, TASK_ID_MAX + 1, "%s", q->cursor);
     *name = "";
@@ -95,7 +96,7 @@ static int cursor_key(Store *st, const TaskQuery *q, const Row *rows, int n, con
 }
 
 /* The page of ROWS (sorted, N) after the cursor into items and next_cursor. */
-static int page(Store *st, const TaskQuery *q, Row *rows, int n, json_t *items, char *next_cursor)
+static int page(Store *st, const TaskQuery *q, Row *rows, int n, RecordList *items, char *next_cursor)
 {
     int from = 0;
     if (q->cursor != NULL) {
@@ -112,7 +113,7 @@ static int page(Store *st, const TaskQuery *q, Row *rows, int n, json_t *items, 
     for (; i < n && shown < q->limit; i++) {
         if (!store_task_matches(rows[i].h, q))
             continue;
-        json_array_append_new(items, store_task_view_of(rows[i].h));
+        reply_record(rows[i].h, record_list_add(items));
         shown++;
     }
     int more = 0;
@@ -125,11 +126,12 @@ static int page(Store *st, const TaskQuery *q, Row *rows, int n, json_t *items, 
     return STORE_OK;
 }
 
-int store_task_list_sorted(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1])
+int store_task_list_sorted(Store *st, const TaskQuery *q, RecordList *items,
+                           char next_cursor[TASK_ID_MAX + 1])
 {
     char **ids, k[KEY_MAX];
     int n, rv = all_ids(st, &ids, &n);
-    *items = NULL;
+    *items = (RecordList){0};
     next_cursor[0] = '\0';
     if (rv != STORE_OK) {
         for (int i = 0; i < n; i++)
@@ -141,23 +143,24 @@ int store_task_list_sorted(Store *st, const TaskQuery *q, json_t **items, char n
         skey(st, k, store_shard_of(ids[i], st->shards), "task", ids[i]);
         rconn_append(st->rc, "HGETALL %s", k);
     }
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers; its element is a pointer */
     redisReply **h = xcalloc((size_t)n + 1, sizeof *h);
     Row *rows = xcalloc((size_t)n + 1, sizeof *rows);
     int m = 0;
     for (int i = 0; i < n; i++) {
         if ((h[i] = rconn_read(st->rc)) == NULL)
             rv = STORE_EIO;
-        const char *id = h[i] ? store_hash_field(h[i], "id") : NULL, *next = id ? store_hash_field(h[i], "next") : NULL;
+        const char *id = h[i] ? reply_field(h[i], "id") : NULL,
+                   *next = id ? reply_field(h[i], "next") : NULL;
         if (id == NULL)
             continue; /* deleted since the ids were read */
-        const char *name = store_hash_field(h[i], "name");
+        const char *name = reply_field(h[i], "name");
         rows[m++] = (Row){name ? name : "", id, next && *next ? strtoll(next, NULL, 10) : INT64_MAX, h[i]};
     }
     TaskOrder order = q->order;
     qsort_r(rows, (size_t)m, sizeof *rows, row_cmp, &order);
-    *items = json_array();
     if (rv == STORE_OK)
-        rv = page(st, q, rows, m, *items, next_cursor);
+        rv = page(st, q, rows, m, items, next_cursor);
     else
         rv = store_io_error(st);
     for (int i = 0; i < n; i++) {
@@ -167,9 +170,7 @@ int store_task_list_sorted(Store *st, const TaskQuery *q, json_t **items, char n
     free(h);
     free(rows);
     free(ids);
-    if (rv != STORE_OK) {
-        json_decref(*items);
-        *items = NULL;
-    }
+    if (rv != STORE_OK)
+        record_list_clear(items);
     return rv;
 }

@@ -69,7 +69,7 @@ int store_sweep_tasks(Store *st, int shard, int batch, int64_t history_max_age_m
     }
     Args a = {0};
     static const char *const shard_keys[] = {"tasks", "due", "sweep", "events"};
-    static const char *const task_keys[] = {"task", "runs", "runidx", "held"};
+    static const char *const task_keys[] = {"task", "runs", "runidx", "held", "backfill"};
     for (int i = 0; i < 4; i++) {
         skey(st, k, shard, shard_keys[i], NULL);
         args_add(&a, k);
@@ -78,7 +78,7 @@ int store_sweep_tasks(Store *st, int shard, int batch, int64_t history_max_age_m
     for (size_t i = 0; i < ids->elements; i++) {
         if (reply_str(ids->element[i]) == NULL || strlen(ids->element[i]->str) > TASK_ID_MAX)
             continue;
-        for (int j = 0; j < 4; j++) {
+        for (int j = 0; j < 5; j++) {
             skey(st, k, shard, task_keys[j], ids->element[i]->str);
             args_add(&a, k);
         }
@@ -89,12 +89,13 @@ int store_sweep_tasks(Store *st, int shard, int batch, int64_t history_max_age_m
     args_addf(&a, "%lld", (long long)retention_ms);
     args_add(&a, EVENTS_MAXLEN);
     /* A short batch reached the end of the index: the next pass starts over. */
-    args_add(&a, (int)ids->elements < batch || ids->elements == 0 ? "" : ids->element[ids->elements - 1]->str);
+    args_add(&a,
+             (int)ids->elements < batch || ids->elements == 0 ? "" : ids->element[ids->elements - 1]->str);
     for (size_t i = 0; i < ids->elements; i++)
         if (reply_str(ids->element[i]) != NULL && strlen(ids->element[i]->str) <= TASK_ID_MAX)
             args_add(&a, ids->element[i]->str);
     freeReplyObject(ids);
-    redisReply *r = store_eval(st, SCRIPT_SWEEP, 4 + n * 4, &a);
+    redisReply *r = store_eval(st, SCRIPT_SWEEP, 4 + n * 5, &a);
     args_free(&a);
     if (r == NULL)
         return STORE_EIO;

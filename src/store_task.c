@@ -6,34 +6,57 @@
 
 #include "clock.h"
 #include "mem.h"
+#include "occurrence.h"
 #include "store_private.h"
 
-/* Adds the spec-derived hash fields, as name/value pairs: the spec itself,
- * and what the scheduler and executor read without parsing it. */
-static void add_spec_fields(Args *a, const TaskSpec *spec)
+/* Adds name/value pair NAME, VALUE to A, unless SPARSE and VALUE is DEFLT
+ * (what a reader takes an absent field for). */
+static void add_field(Args *a, int sparse, const char *name, const char *value, const char *deflt)
 {
+    if (sparse && strcmp(value, deflt) == 0)
+        return;
+    args_add(a, name);
+    args_add(a, value);
+}
+
+/* Adds the spec-derived hash fields, as name/value pairs: the spec itself,
+ * and what the scheduler and executor read without parsing it. SPARSE (a new
+ * task) leaves out the fields at their defaults, which every reader takes an
+ * absent field for: Redis memory is per pending task. A replace writes them
+ * all, since it must overwrite what the old spec stored. */
+static void add_spec_fields(Args *a, const TaskSpec *spec, int sparse)
+{
+    char num[32];
     char *text = json_dumps(spec->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
     args_add(a, "spec");
     args_add(a, text);
     free(text);
     args_add(a, "name");
     args_add(a, spec->name);
-    args_add(a, "kind");
-    args_add(a, task_kind_name(spec->kind));
-    args_add(a, "cron");
-    args_add(a, spec->cron ? spec->cron : "");
-    args_add(a, "tz");
-    args_add(a, spec->timezone ? spec->timezone : "");
-    args_add(a, "overlap");
-    args_add(a, task_overlap_name(spec->overlap));
-    args_add(a, "misfire");
-    args_add(a, task_misfire_name(spec->misfire));
-    args_add(a, "misfire_ms");
-    args_addf(a, "%lld", (long long)spec->misfire_threshold_ms);
-    args_add(a, "end_at");
-    args_addf(a, "%lld", (long long)spec->end_at_ms);
-    args_add(a, "max_runs");
-    args_addf(a, "%lld", (long long)spec->max_runs);
+    args_add(a, "stype");
+    args_add(a, task_schedule_type_name(spec->stype));
+    add_field(a, sparse, "cron", spec->cron ? spec->cron : "", "");
+    add_field(a, sparse, "tz", spec->timezone ? spec->timezone : "", "");
+    add_field(a, sparse, "overlap", task_overlap_name(spec->overlap), "allow");
+    add_field(a, sparse, "misfire", task_misfire_name(spec->misfire), "run_once");
+    add_field(a, sparse, "misfire_ms", ms_str(num, spec->misfire_threshold_ms), "-1");
+    add_field(a, sparse, "end_at", ms_str(num, spec->end_at_ms), "0");
+    add_field(a, sparse, "max_runs", ms_str(num, spec->max_runs), "0");
+    add_field(a, sparse, "jitter_ms", ms_str(num, spec->jitter_ms), "0");
+    char excl[EXCLUDE_TEXT_MAX] = "";
+    if (spec->excl != NULL)
+        exclude_format(spec->excl, excl, sizeof excl);
+    add_field(a, sparse, "exclude", excl, "");
+    add_field(a, sparse, "exclude_cron", spec->exclude_cron ? spec->exclude_cron : "", "");
+    /* issue 16: read by start.lua (slo_ms, conc_*) and complete.lua (then) */
+    add_field(a, sparse, "slo_ms", ms_str(num, spec->slo_ms), "0");
+    char *then = spec->then ? json_dumps(spec->then, JSON_COMPACT) : NULL;
+    add_field(a, sparse, "then", then ? then : "", "");
+    free(then);
+    add_field(a, sparse, "conc_key", spec->concurrency_key ? spec->concurrency_key : "", "");
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", spec->concurrency_limit);
+    add_field(a, sparse, "conc_limit", limit, "0");
 }
 
 /* Adds the keys NAMES (NULL-terminated) of task ID's shard to A, in order.
@@ -44,15 +67,15 @@ static void add_keys(Args *a, const char *prefix, int shards, const char *id, co
     int shard = store_shard_of(id, shards);
     for (; *names; names++) {
         int per_task = strcmp(*names, "task") == 0 || strcmp(*names, "runs") == 0 ||
-                       strcmp(*names, "runidx") == 0 || strcmp(*names, "held") == 0;
+                       strcmp(*names, "runidx") == 0 || strcmp(*names, "held") == 0 ||
+                       strcmp(*names, "backfill") == 0;
         store_key(k, sizeof k, prefix, shard, *names, per_task ? id : NULL);
         args_add(a, k);
     }
 }
 
-/* The create script's keys (5) and arguments for a new task. */
-static void create_args(const char *prefix, int shards, const char *id, const TaskSpec *spec,
-                        int64_t now_ms, int64_t due_ms, int immediate, Args *a)
+void store_create_args(const char *prefix, int shards, const char *id, const TaskSpec *spec, int64_t now_ms,
+                       int64_t due_ms, int immediate, long max_ready, Args *a)
 {
     char ms[32];
     static const char *const names[] = {"task", "tasks", "due", "ready", "events", NULL};
@@ -62,29 +85,22 @@ static void create_args(const char *prefix, int shards, const char *id, const Ta
     args_add(a, ms_str(ms, due_ms));
     args_add(a, immediate ? "1" : "0");
     args_add(a, EVENTS_MAXLEN);
-    add_spec_fields(a, spec);
-}
-
-int store_task_create(Store *st, const char *id, const TaskSpec *spec, int64_t now_ms,
-                      int64_t due_ms, int immediate)
-{
-    Args a = {0};
-    create_args(st->prefix, st->shards, id, spec, now_ms, due_ms, immediate, &a);
-    return store_eval_int(st, SCRIPT_CREATE, 5, &a, NULL);
+    args_addf(a, "%ld", max_ready);
+    add_spec_fields(a, spec, 1);
 }
 
 int store_task_create_argv(const char *prefix, int shards, const char *id, const TaskSpec *spec,
                            int64_t now_ms, int64_t due_ms, char ***argv, size_t **lens)
 {
     Args a = {0};
-    create_args(prefix, shards, id, spec, now_ms, due_ms, 0, &a);
+    store_create_args(prefix, shards, id, spec, now_ms, due_ms, 0, 0, &a);
     *argv = a.v;
     *lens = a.len;
     return a.n;
 }
 
-int store_task_replace(Store *st, const char *id, const TaskSpec *spec, const TaskReplace *rep, int64_t now_ms,
-                       int64_t *version)
+int store_task_replace(Store *st, const char *id, const TaskSpec *spec, const TaskReplace *rep,
+                       int64_t now_ms, int64_t *version)
 {
     char ms[32];
     Args a = {0};
@@ -100,10 +116,14 @@ int store_task_replace(Store *st, const char *id, const TaskSpec *spec, const Ta
     args_add(&a, EVENTS_MAXLEN);
     args_add(&a, ms_str(ms, rep->skipped));
     args_add(&a, ms_str(ms, rep->coalesced));
+    char head[OCC_TOKEN_MAX + 1], tail[OCC_KIND_MAX + 16]; /* a run-now edit's held token, if paused */
+    occurrence_token_around(head, sizeof head, tail, sizeof tail, id, 1, "now");
+    args_add(&a, head);
+    args_add(&a, tail);
     args_addf(&a, "%d", rep->nsettle);
     for (int i = 0; i < rep->nsettle; i++)
         args_add(&a, ms_str(ms, rep->settle[i]));
-    add_spec_fields(&a, spec);
+    add_spec_fields(&a, spec, 0);
     long long v = 0;
     int rv = store_eval_int(st, SCRIPT_REPLACE, 5, &a, &v);
     *version = v;
@@ -114,18 +134,19 @@ int store_task_delete(Store *st, const char *id, int64_t now_ms)
 {
     char ms[32];
     Args a = {0};
-    static const char *const names[] = {"task", "tasks", "due", "runs", "runidx", "events", "held", NULL};
+    static const char *const names[] = {"task",   "tasks", "due",      "runs", "runidx",
+                                        "events", "held",  "backfill", NULL};
     add_keys(&a, st->prefix, st->shards, id, names);
     args_add(&a, id);
     args_add(&a, ms_str(ms, now_ms));
     args_add(&a, EVENTS_MAXLEN);
     long long n = 0;
-    int rv = store_eval_int(st, SCRIPT_DELETE, 7, &a, &n);
+    int rv = store_eval_int(st, SCRIPT_DELETE, 8, &a, &n);
     return rv == STORE_OK && n == 0 ? STORE_ENOTFOUND : rv;
 }
 
-int store_task_set_state(Store *st, const char *id, int64_t version, const char *state,
-                         int64_t due_ms, int64_t now_ms)
+int store_task_set_state(Store *st, const char *id, int64_t version, const char *state, int64_t due_ms,
+                         int64_t now_ms)
 {
     char ms[32];
     Args a = {0};
@@ -185,76 +206,15 @@ int store_task_stored(Store *st, const char *id, TaskStored *out)
 
 /* ---- reading ---- */
 
+/* A task hash's field (NULL if absent). */
 static const char *field(const redisReply *h, const char *name)
 {
-    for (size_t i = 0; i + 1 < h->elements; i += 2) {
-        const char *k = reply_str(h->element[i]);
-        if (k != NULL && strcmp(k, name) == 0)
-            return reply_str(h->element[i + 1]);
-    }
-    return NULL;
-}
-
-static json_t *time_or_null(const char *ms)
-{
-    char buf[CLOCK_RFC3339_LEN];
-    if (ms == NULL || ms[0] == '\0')
-        return json_null();
-    clock_format_rfc3339(strtoll(ms, NULL, 10), buf);
-    return json_string(buf);
-}
-
-static json_int_t counter(const redisReply *h, const char *name)
-{
-    const char *v = field(h, name);
-    return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
-}
-
-static json_t *json_or_null(const char *text)
-{
-    json_t *j = text && text[0] ? json_loads(text, 0, NULL) : NULL;
-    return j ? j : json_null();
-}
-
-/* Builds the API's view of a task from its HGETALL reply. */
-static json_t *task_view(const redisReply *h, json_t **spec_out)
-{
-    json_t *spec = json_or_null(field(h, "spec"));
-    json_t *labels = json_object_get(spec, "labels"), *schedule = json_object_get(spec, "schedule");
-    /* "o" steals a reference: give it one of its own for each member. */
-    json_t *t = json_pack("{s:s,s:O,s:o,s:o,s:O,s:O}", "id", field(h, "id"), "name",
-                          json_object_get(spec, "name"), "labels", labels ? json_incref(labels) : json_object(),
-                          "schedule", schedule ? json_incref(schedule) : json_null(), "action",
-                          json_object_get(spec, "action"), "timeout_s", json_object_get(spec, "timeout_s"));
-    static const char *const policy[] = {"retry", "overlap", "misfire", "misfire_threshold_s",
-                                         "start_at", "end_at", "max_runs", NULL};
-    for (const char *const *p = policy; *p; p++)
-        if (json_object_get(spec, *p) != NULL)
-            json_object_set(t, *p, json_object_get(spec, *p));
-    json_object_set_new(t, "state", json_string(field(h, "state")));
-    json_object_set_new(t, "version", json_integer(strtoll(field(h, "version"), NULL, 10)));
-    json_object_set_new(t, "created_at", time_or_null(field(h, "created")));
-    json_object_set_new(t, "updated_at", time_or_null(field(h, "updated")));
-    json_object_set_new(t, "next_run_at", time_or_null(field(h, "next")));
-    json_object_set_new(t, "last_run", json_or_null(field(h, "last_run")));
-    json_object_set_new(t, "runs", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
-                                             "succeeded", counter(h, "runs_succeeded"),
-                                             "failed", counter(h, "runs_failed"),
-                                             "dispatched", counter(h, "dispatched"),
-                                             "misfires_skipped", counter(h, "misfires_skipped"),
-                                             "misfires_coalesced", counter(h, "misfires_coalesced"),
-                                             "overlap_skipped", counter(h, "overlap_skipped")));
-    if (spec_out != NULL)
-        *spec_out = spec;
-    else
-        json_decref(spec);
-    return t;
+    return reply_field(h, name);
 }
 
 static int hash_valid(const redisReply *h)
 {
-    static const char *const need[] = {"id", "spec", "state", "version", "runs_succeeded",
-                                       "runs_failed", NULL};
+    static const char *const need[] = {"id", "spec", "state", "version", NULL};
     if (h == NULL || h->type != REDIS_REPLY_ARRAY || h->elements == 0)
         return 0;
     for (const char *const *n = need; *n; n++)
@@ -263,7 +223,7 @@ static int hash_valid(const redisReply *h)
     return 1;
 }
 
-int store_task_get(Store *st, const char *id, json_t **out, json_t **spec_out)
+int store_task_get(Store *st, const char *id, Record *out)
 {
     char k[KEY_MAX];
     skey(st, k, store_shard_of(id, st->shards), "task", id);
@@ -272,7 +232,7 @@ int store_task_get(Store *st, const char *id, json_t **out, json_t **spec_out)
         return store_io_error(st);
     int rv = hash_valid(r) ? STORE_OK : STORE_ENOTFOUND;
     if (rv == STORE_OK)
-        *out = task_view(r, spec_out);
+        reply_record(r, out);
     freeReplyObject(r);
     return rv;
 }
@@ -357,7 +317,7 @@ static int matches(const redisReply *h, const TaskQuery *q)
 }
 
 /* Fetches the N tasks in IDS in one pipeline and appends those matching Q. */
-static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *items)
+static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, RecordList *items)
 {
     char k[KEY_MAX];
     for (int i = 0; i < n; i++) {
@@ -369,8 +329,8 @@ static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *
         redisReply *r = rconn_read(st->rc);
         if (r == NULL)
             rv = STORE_EIO;
-        else if ((int)json_array_size(items) < q->limit && matches(r, q))
-            json_array_append_new(items, task_view(r, NULL));
+        else if ((int)items->n < q->limit && matches(r, q))
+            reply_record(r, record_list_add(items));
         freeReplyObject(r);
     }
     return rv == STORE_OK ? rv : store_io_error(st);
@@ -379,7 +339,7 @@ static int list_fetch(Store *st, char **ids, int n, const TaskQuery *q, json_t *
 /* Filters can make pages sparse; scan at most this many ids for one page. */
 #define LIST_SCAN_MAX 5000
 
-int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cursor[TASK_ID_MAX + 1])
+int store_task_list(Store *st, const TaskQuery *q, RecordList *items, char next_cursor[TASK_ID_MAX + 1])
 {
     if (q->order != TASK_ORDER_CREATED)
         return store_task_list_sorted(st, q, items, next_cursor);
@@ -388,17 +348,17 @@ int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cur
     int scanned = 0, rv = STORE_OK;
     if (q->cursor)
         snprintf(cursor, sizeof cursor, "%s", q->cursor);
-    *items = json_array();
+    *items = (RecordList){0};
     next_cursor[0] = '\0';
-    while ((int)json_array_size(*items) < q->limit && scanned < LIST_SCAN_MAX) {
-        int want = q->limit - (int)json_array_size(*items);
+    while ((int)items->n < q->limit && scanned < LIST_SCAN_MAX) {
+        int want = q->limit - (int)items->n;
         int n = list_ids(st, cursor[0] ? cursor : NULL, want, q->oldest_first, ids);
         if (n < 0) {
             rv = n;
             break;
         }
         if (n > 0)
-            rv = list_fetch(st, ids, n, q, *items);
+            rv = list_fetch(st, ids, n, q, items);
         if (n > 0)
             snprintf(cursor, sizeof cursor, "%s", ids[n - 1]);
         for (int i = 0; i < n; i++)
@@ -409,10 +369,8 @@ int store_task_list(Store *st, const TaskQuery *q, json_t **items, char next_cur
             break;
     }
     free(ids);
-    if (rv != STORE_OK) {
-        json_decref(*items);
-        *items = NULL;
-    }
+    if (rv != STORE_OK)
+        record_list_clear(items);
     return rv;
 }
 
@@ -425,6 +383,7 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items)
     redisReply *r = rconn_cmd(st->rc, "ZRANGE %s 0 %d REV", idx, limit - 1);
     if (r == NULL)
         return store_io_error(st);
+    int rv = STORE_OK;
     *items = json_array();
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
         Args a = {0};
@@ -435,28 +394,28 @@ int store_runs_list(Store *st, const char *id, int limit, json_t **items)
                 args_add(&a, r->element[i]->str);
         redisReply *h = rconn_argv(st->rc, a.n, (const char **)a.v, a.len);
         args_free(&a);
-        for (size_t i = 0; h && h->type == REDIS_REPLY_ARRAY && i < h->elements; i++) {
+        /* No reply, or an error one (the history key of another type): the
+         * history is unreadable, which is not the same as empty. */
+        if (h == NULL || h->type != REDIS_REPLY_ARRAY)
+            rv = h == NULL ? store_io_error(st) : store_reply_error(st, h);
+        for (size_t i = 0; rv == STORE_OK && h != NULL && i < h->elements; i++) {
             json_t *run = reply_str(h->element[i]) ? json_loads(h->element[i]->str, 0, NULL) : NULL;
             if (run != NULL)
                 json_array_append_new(*items, run);
         }
         freeReplyObject(h);
+    } else if (r->type != REDIS_REPLY_ARRAY) {
+        rv = store_reply_error(st, r);
     }
     freeReplyObject(r);
-    return STORE_OK;
-}
-
-json_t *store_task_view_of(const redisReply *h)
-{
-    return task_view(h, NULL);
+    if (rv != STORE_OK) {
+        json_decref(*items);
+        *items = NULL;
+    }
+    return rv;
 }
 
 int store_task_matches(const redisReply *h, const TaskQuery *q)
 {
     return matches(h, q);
-}
-
-const char *store_hash_field(const redisReply *h, const char *name)
-{
-    return field(h, name);
 }

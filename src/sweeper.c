@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "store_sweep.h"
 
 /* One shard: its dead consumers, then the next batch of its tasks. */
 static void sweep_shard(Sweeper *sw, Store *st, int shard, const json_t *live)
@@ -14,7 +15,8 @@ static void sweep_shard(Sweeper *sw, Store *st, int shard, const json_t *live)
     if (store_sweep_consumers(st, shard, sw->executor_dead_ms, live, &consumers) != STORE_OK ||
         store_sweep_tasks(st, shard, (int)sw->batch, (int64_t)sw->history_age_s * 1000,
                           (int64_t)sw->completed_retention_s * 1000, &trimmed, &deleted) != STORE_OK) {
-        log_warn("sweep failed; the next pass tries again", "{s:i,s:s}", "shard", shard, "error", store_errstr(st));
+        log_warn("sweep failed; the next pass tries again", "{s:i,s:s}", "shard", shard, "error",
+                 store_errstr(st));
         return;
     }
     metrics_add("dts_swept_total", "what=\"consumers\"", consumers);
@@ -38,7 +40,8 @@ void sweeper_run(Sweeper *sw, Store *st, const int *shards, int n)
     sw->next_ms = clock_mono_ms() + sw->interval_ms;
     int64_t now;
     json_t *live = NULL;
-    if (store_time(st, &now) != STORE_OK || store_sweep_executors(st, now, sw->executor_dead_ms, &live) != STORE_OK) {
+    if (store_time(st, &now) != STORE_OK ||
+        store_sweep_executors(st, now, sw->executor_dead_ms, &live) != STORE_OK) {
         log_warn("sweep failed; the next pass tries again", "{s:s}", "error", store_errstr(st));
         json_decref(live);
         return;

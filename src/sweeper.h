@@ -21,15 +21,33 @@ typedef struct Sweeper {
 } Sweeper;
 
 /* The sweeper's command-line options, for a role's option table. */
-#define SWEEPER_OPTIONS(sw)                                                                                  \
+#define SWEEPER_OPTIONS(sw)                                                                                 \
     {"sweep-interval-ms", OPT_INT, &(sw).interval_ms, "10000", 100, 3600000, "how often the sweeper runs"}, \
-    {"sweep-batch", OPT_INT, &(sw).batch, "50", 1, 10000, "tasks per shard the sweeper visits per pass"},   \
-    {"history-max-age-s", OPT_INT, &(sw).history_age_s, "604800", 1, 315360000,                            \
-     "the sweeper removes runs older than this"},                                                          \
-    {"completed-retention-s", OPT_INT, &(sw).completed_retention_s, "604800", 1, 315360000,                \
-     "completed one-time tasks are deleted this long after they completed"},                               \
-    {"executor-dead-ms", OPT_INT, &(sw).executor_dead_ms, "60000", 1000, 86400000,                         \
-     "an executor silent this long is dead: its heartbeat and idle consumers are removed"}
+        {"sweep-batch",                                                                                     \
+         OPT_INT,                                                                                           \
+         &(sw).batch,                                                                                       \
+         "50",                                                                                              \
+         1,                                                                                                 \
+         10000,                                                                                             \
+         "tasks per shard the sweeper visits per pass"},                                                    \
+        {"history-max-age-s",                                                                               \
+         OPT_INT,                                                                                           \
+         &(sw).history_age_s,                                                                               \
+         "604800",                                                                                          \
+         1,                                                                                                 \
+         315360000,                                                                                         \
+         "the sweeper removes runs older than this"},                                                       \
+        {"completed-retention-s",                                                                           \
+         OPT_INT,                                                                                           \
+         &(sw).completed_retention_s,                                                                       \
+         "604800",                                                                                          \
+         1,                                                                                                 \
+         315360000,                                                                                         \
+         "completed one-time tasks are deleted this long after they completed"},                            \
+    {                                                                                                       \
+        "executor-dead-ms", OPT_INT, &(sw).executor_dead_ms, "60000", 1000, 86400000,                       \
+            "an executor silent this long is dead: its heartbeat and idle consumers are removed"            \
+    }
 
 /* Declares the sweeper's metrics; call once before sweeper_run. */
 void sweeper_init(Sweeper *sw);

@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "action_kind.h"
 #include "clock.h"
 #include "mem.h"
+#include "shift.h"
 #include "task_private.h"
 
 #define DEFAULT_TIMEOUT_S 3600
@@ -33,7 +35,8 @@ int task_only_keys(json_t *obj, const char *const *allowed, const char *where, T
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         int ok = 0;
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(*a, key) == 0;
@@ -53,6 +56,14 @@ static size_t utf8_chars(const char *s)
     for (; *s; s++)
         n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
+}
+
+int task_check_count(json_t *v, const char *field, long long max, const char *unit, TaskError *err)
+{
+    if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= max)
+        return 0;
+    task_fail(err, field, "must be an integer from 1 to %lld%s%s", max, unit ? " " : "", unit ? unit : "");
+    return -1;
 }
 
 int task_check_string(json_t *v, const char *field, size_t maxlen, int nonempty, TaskError *err)
@@ -84,7 +95,8 @@ static int check_labels(json_t *labels, TaskError *err)
         task_fail(err, "labels", "at most %d labels", TASK_LABELS_MAX);
         return -1;
     }
-    json_object_foreach(labels, key, v) {
+    json_object_foreach(labels, key, v)
+    {
         char field[64];
         snprintf(field, sizeof field, "labels.%.40s", key);
         if (key[0] == '\0' || strlen(key) > TASK_LABEL_MAX) {
@@ -97,101 +109,9 @@ static int check_labels(json_t *labels, TaskError *err)
     return 0;
 }
 
-static int env_name_ok(const char *s)
-{
-    if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
-        return 0;
-    for (s++; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_' ||
-              (*s >= '0' && *s <= '9')))
-            return 0;
-    return 1;
-}
-
-static int check_env(json_t *env, TaskError *err)
-{
-    const char *key;
-    json_t *v;
-    if (!json_is_object(env)) {
-        task_fail(err, "action.env", "must be an object of strings");
-        return -1;
-    }
-    if (json_object_size(env) > TASK_ENV_MAX) {
-        task_fail(err, "action.env", "at most %d variables", TASK_ENV_MAX);
-        return -1;
-    }
-    json_object_foreach(env, key, v) {
-        char field[64];
-        snprintf(field, sizeof field, "action.env.%.40s", key);
-        if (!env_name_ok(key) || strlen(key) > 128 || strncmp(key, "DTS_", 4) == 0) {
-            task_fail(err, field, "variable names are [A-Za-z_][A-Za-z0-9_]*, up to 128 bytes, not DTS_*");
-            return -1;
-        }
-        if (task_env_name_reserved(key)) {
-            task_fail(err, field, "may not be set: it makes a shell, the loader or an interpreter run "
-                                  "other code (see docs/security.md)");
-            return -1;
-        }
-        if (task_check_string(v, field, TASK_ENV_VALUE_MAX, 0, err) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int check_command(json_t *cmd, TaskError *err)
-{
-    size_t i;
-    json_t *arg;
-    if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
-        task_fail(err, "action.command", "must be a non-empty array of strings (an argv; no shell)");
-        return -1;
-    }
-    if (json_array_size(cmd) > TASK_ARGV_MAX) {
-        task_fail(err, "action.command", "at most %d arguments", TASK_ARGV_MAX);
-        return -1;
-    }
-    json_array_foreach(cmd, i, arg) {
-        char field[64];
-        snprintf(field, sizeof field, "action.command[%zu]", i);
-        if (task_check_string(arg, field, TASK_ARG_MAX, i == 0, err) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 static int check_action(json_t *action, TaskError *err)
 {
-    static const char *const shell_keys[] = {"type", "command", "env", "cwd", NULL};
-    static const char *const noop_keys[] = {"type", NULL};
-    if (!json_is_object(action)) {
-        task_fail(err, "action", "must be an object");
-        return -1;
-    }
-    const char *type = json_string_value(json_object_get(action, "type"));
-    if (type == NULL) {
-        task_fail(err, "action.type", "is required: \"shell\", \"http\" or \"noop\"");
-        return -1;
-    }
-    if (strcmp(type, "noop") == 0)
-        return task_only_keys(action, noop_keys, "action", err);
-    if (strcmp(type, "http") == 0)
-        return task_check_http(action, err);
-    if (strcmp(type, "shell") != 0) {
-        task_fail(err, "action.type", "must be \"shell\", \"http\" or \"noop\"");
-        return -1;
-    }
-    if (task_only_keys(action, shell_keys, "action", err) || check_command(json_object_get(action, "command"), err))
-        return -1;
-    json_t *env = json_object_get(action, "env"), *cwd = json_object_get(action, "cwd");
-    if (env != NULL && check_env(env, err) != 0)
-        return -1;
-    if (cwd != NULL && task_check_string(cwd, "action.cwd", TASK_PATH_MAX, 1, err) != 0)
-        return -1;
-    if (cwd != NULL && json_string_value(cwd)[0] != '/') {
-        task_fail(err, "action.cwd", "must be an absolute path");
-        return -1;
-    }
-    return 0;
+    return action_kind_validate(action, err); /* the kinds' own files check their members */
 }
 
 static int parse_at(TaskSpec *spec, json_t *sched, json_t *at, TaskError *err)
@@ -203,7 +123,7 @@ static int parse_at(TaskSpec *spec, json_t *sched, json_t *at, TaskError *err)
     }
     clock_format_rfc3339(spec->at_ms, canon);
     json_object_set_new(sched, "at", json_string(canon));
-    spec->kind = SCHEDULE_AT;
+    spec->stype = SCHEDULE_AT;
     return 0;
 }
 
@@ -227,7 +147,7 @@ static int parse_cron(TaskSpec *spec, json_t *sched, json_t *cron, TaskError *er
         task_fail(err, "schedule.timezone", "%s", why);
         return -1;
     }
-    spec->kind = SCHEDULE_CRON;
+    spec->stype = SCHEDULE_CRON;
     spec->cron = json_string_value(cron);
     spec->timezone = json_string_value(zone);
     return 0;
@@ -236,7 +156,7 @@ static int parse_cron(TaskSpec *spec, json_t *sched, json_t *cron, TaskError *er
 static int check_schedule(TaskSpec *spec, json_t *sched, TaskError *err)
 {
     static const char *const keys[] = {"at", "cron", "timezone", NULL};
-    spec->kind = SCHEDULE_NOW;
+    spec->stype = SCHEDULE_NOW;
     if (sched == NULL || json_is_null(sched))
         return 0;
     if (!json_is_object(sched)) {
@@ -271,18 +191,18 @@ static int check_timeout(json_t *spec, TaskError *err)
         json_object_set_new(spec, "timeout_s", json_integer(DEFAULT_TIMEOUT_S));
         return 0;
     }
-    if (!json_is_integer(t) || json_integer_value(t) < 1 || json_integer_value(t) > TASK_TIMEOUT_MAX) {
-        task_fail(err, "timeout_s", "must be an integer from 1 to %d", TASK_TIMEOUT_MAX);
-        return -1;
-    }
-    return 0;
+    return task_check_count(t, "timeout_s", TASK_TIMEOUT_MAX, NULL, err);
 }
 
 TaskSpec *task_spec_from_json(json_t *json, TaskError *err)
 {
-    static const char *const keys[] = {"name", "labels", "schedule", "action", "timeout_s", "retry",
-                                       "overlap", "misfire", "misfire_threshold_s", "start_at",
-                                       "end_at", "max_runs", NULL};
+    static const char *const keys[] = {"name",     "labels",    "schedule",
+                                       "action",   "timeout_s", "retry",
+                                       "overlap",  "misfire",   "misfire_threshold_s",
+                                       "start_at", "end_at",    "max_runs",
+                                       "jitter_s", "exclude",   "exclude_cron",
+                                       "slo_ms",   "then",      "concurrency", /* task_exec.c */
+                                       NULL};
     TaskSpec *spec = xcalloc(1, sizeof *spec);
     spec->json = json;
     if (!json_is_object(json)) {
@@ -312,9 +232,10 @@ TaskSpec *task_spec_from_json(json_t *json, TaskError *err)
     }
     if (check_action(json_object_get(json, "action"), err) != 0 ||
         check_schedule(spec, json_object_get(json, "schedule"), err) != 0 ||
-        check_timeout(json, err) != 0 || task_check_policies(spec, err) != 0)
+        check_timeout(json, err) != 0 || task_check_policies(spec, err) != 0 ||
+        task_check_exec(spec, err) != 0)
         goto err;
-    if (spec->kind == SCHEDULE_NOW)
+    if (spec->stype == SCHEDULE_NOW)
         json_object_del(json, "schedule"); /* {} and null mean now: store one form */
     return spec;
 err:
@@ -328,7 +249,7 @@ TaskSpec *task_spec_parse(const char *body, size_t len, TaskError *err)
     json_t *json = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (json == NULL)
         return task_fail(err, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                    jerr.text);
+                         jerr.text);
     return task_spec_from_json(json, err);
 }
 
@@ -337,26 +258,33 @@ void task_spec_free(TaskSpec *spec)
     if (spec == NULL)
         return;
     cron_free(spec->expr);
+    cron_free(spec->excl_expr);
+    free(spec->excl);
     json_decref(spec->json);
     free(spec);
 }
 
-const char *task_kind_name(ScheduleKind kind)
+const char *task_schedule_type_name(ScheduleType stype)
 {
     static const char *const names[] = {"now", "at", "cron"};
-    return names[kind];
+    return names[stype];
 }
 
 int64_t task_next_due(const TaskSpec *spec, int64_t anchor_ms, int64_t after_ms)
 {
-    if (spec->kind != SCHEDULE_CRON)
+    if (spec->stype != SCHEDULE_CRON)
         return -1;
-    return cron_next(spec->expr, spec->tz, anchor_ms, after_ms);
+    return shift_next(spec->expr, spec->tz, anchor_ms, after_ms, spec->offset_ms);
+}
+
+void task_spec_bind(TaskSpec *spec, const char *id)
+{
+    spec->offset_ms = shift_offset_ms(id, spec->jitter_ms);
 }
 
 int64_t task_first_due(const TaskSpec *spec, int64_t now_ms, int64_t anchor_ms)
 {
-    switch (spec->kind) {
+    switch (spec->stype) {
     case SCHEDULE_NOW:
         return now_ms;
     case SCHEDULE_AT:

@@ -1,12 +1,14 @@
-/* task_policy: validation of the http action and of the execution policies
- * (retry, overlap, misfire, the cron window and run limit). */
+/* task_policy: validation of the execution policies (retry, overlap,
+ * misfire, the cron window and run limit). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "action_kind.h"
 #include "clock.h"
 #include "task_private.h"
+#include "whsig.h"
 
 static const char *const overlap_names[] = {"allow", "forbid", "replace", NULL};
 static const char *const misfire_names[] = {"run_once", "skip", "run_all", NULL};
@@ -34,106 +36,9 @@ int task_misfire_parse(const char *name)
     return name_index(misfire_names, name);
 }
 
-/* Variables that make a shell, the dynamic loader or an interpreter run code
- * of the caller's choosing before (or instead of) the allowed command, or
- * change which program a name finds. A trailing '*' is a prefix. */
-static const char *const env_reserved[] = {
-    "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "BASH_FUNC_*", "IFS",
-    "PATH", "LD_*", "GCONV_PATH", "GLIBC_TUNABLES", "MALLOC_*", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
-    "NLSPATH", "LOCPATH", "PERL5OPT", "PERL5LIB", "PERLLIB", "PERL5DB", "PERL_MB_OPT",
-    "NODE_OPTIONS", "NODE_PATH", "NODE_REPL_EXTERNAL_MODULE", "PYTHONSTARTUP", "PYTHONPATH",
-    "PYTHONHOME", "PYTHONUSERBASE", "PYTHONINSPECT", "PYTHONBREAKPOINT", "PYTHONWARNINGS",
-    "RUBYOPT", "RUBYLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH",
-    "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EXEC_PATH", "GIT_CONFIG_*", "GIT_ASKPASS", "GIT_PROXY_COMMAND",
-    "GIT_EXTERNAL_DIFF", "GIT_PAGER", "PAGER", "EDITOR", "VISUAL", "SSH_ASKPASS", "LESSOPEN",
-    "LESSCLOSE", "PHPRC", "PHP_INI_SCAN_DIR", "LUA_INIT*", "LUA_PATH*", "LUA_CPATH*", "TCLLIBPATH", NULL};
-
-int task_env_name_reserved(const char *name)
-{
-    for (const char *const *r = env_reserved; *r; r++) {
-        size_t n = strlen(*r);
-        if ((*r)[n - 1] == '*' ? strncmp(name, *r, n - 1) == 0 : strcmp(name, *r) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Headers dts sets itself, or that would change how the request is framed. */
-static const char *const header_reserved[] = {"Idempotency-Key", "Host", "Content-Length",
-                                              "Transfer-Encoding", "Connection", "Expect",
-                                              "Upgrade", "TE", "Trailer", "Keep-Alive", NULL};
-
-/* Header values may not smuggle a second header, nor spoof dts's own. */
-static int header_ok(const char *name, const char *value)
-{
-    if (name[0] == '\0' || strpbrk(name, " \t\r\n:") != NULL || strpbrk(value, "\r\n") != NULL)
-        return 0;
-    if (strncasecmp(name, "X-Dts-", 6) == 0)
-        return 0;
-    for (const char *const *r = header_reserved; *r; r++)
-        if (strcasecmp(name, *r) == 0)
-            return 0;
-    return 1;
-}
-
-static int check_headers(json_t *headers, TaskError *err)
-{
-    const char *key;
-    json_t *v;
-    if (!json_is_object(headers) || json_object_size(headers) > TASK_HTTP_HEADERS_MAX) {
-        task_fail(err, "action.headers", "must be an object of at most %d string headers", TASK_HTTP_HEADERS_MAX);
-        return -1;
-    }
-    json_object_foreach(headers, key, v) {
-        char field[64];
-        snprintf(field, sizeof field, "action.headers.%.40s", key);
-        if (task_check_string(v, field, 8192, 0, err) != 0)
-            return -1;
-        if (!header_ok(key, json_string_value(v))) {
-            task_fail(err, field, "is not a header a task may set (names without spaces or colons; "
-                                  "no line breaks; X-Dts-*, Idempotency-Key, Host, Content-Length, Transfer-Encoding, "
-                                  "Connection and other framing headers are set by dts)");
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int task_check_http(json_t *action, TaskError *err)
-{
-    static const char *const keys[] = {"type", "method", "url", "headers", "body", NULL};
-    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL};
-    if (task_only_keys(action, keys, "action", err) != 0)
-        return -1;
-    json_t *method = json_object_get(action, "method"), *url = json_object_get(action, "url");
-    if (method == NULL)
-        json_object_set_new(action, "method", method = json_string("POST"));
-    if (!json_is_string(method) || name_index(methods, json_string_value(method)) < 0) {
-        task_fail(err, "action.method", "must be GET, POST, PUT, PATCH, DELETE or HEAD");
-        return -1;
-    }
-    if (url == NULL) {
-        task_fail(err, "action.url", "is required");
-        return -1;
-    }
-    if (task_check_string(url, "action.url", TASK_URL_MAX, 1, err) != 0)
-        return -1;
-    const char *u = json_string_value(url);
-    if ((strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) || strpbrk(u, " \r\n") != NULL) {
-        task_fail(err, "action.url", "must be an http:// or https:// URL");
-        return -1;
-    }
-    json_t *headers = json_object_get(action, "headers"), *body = json_object_get(action, "body");
-    if (headers != NULL && check_headers(headers, err) != 0)
-        return -1;
-    if (body != NULL && task_check_string(body, "action.body", TASK_HTTP_BODY_MAX, 0, err) != 0)
-        return -1;
-    return 0;
-}
-
 /* An optional number in [lo, hi]; DEF fills it in when absent. */
-static int check_number(json_t *obj, const char *key, const char *field, double lo, double hi,
-                        double def, int integer, double *out, TaskError *err)
+static int check_number(json_t *obj, const char *key, const char *field, double lo, double hi, double def,
+                        int integer, double *out, TaskError *err)
 {
     json_t *v = json_object_get(obj, key);
     if (v == NULL) {
@@ -150,11 +55,10 @@ static int check_number(json_t *obj, const char *key, const char *field, double 
     return 0;
 }
 
-static int check_retry(TaskSpec *spec, TaskError *err)
+int task_retry_parse(json_t *r, RetryPolicy *out, TaskError *err)
 {
     static const char *const keys[] = {"max_attempts", "backoff", "initial_s", "max_s", "jitter", NULL};
-    json_t *r = json_object_get(spec->json, "retry");
-    spec->retry = (RetryPolicy){.max_attempts = 1};
+    *out = (RetryPolicy){.max_attempts = 1};
     if (r == NULL)
         return 0;
     if (!json_is_object(r)) {
@@ -163,7 +67,8 @@ static int check_retry(TaskSpec *spec, TaskError *err)
     }
     double attempts, initial, max;
     if (task_only_keys(r, keys, "retry", err) ||
-        check_number(r, "max_attempts", "retry.max_attempts", 1, TASK_RETRY_ATTEMPTS_MAX, 3, 1, &attempts, err) ||
+        check_number(r, "max_attempts", "retry.max_attempts", 1, TASK_RETRY_ATTEMPTS_MAX, 3, 1, &attempts,
+                     err) ||
         check_number(r, "initial_s", "retry.initial_s", 0.1, 86400, 1, 0, &initial, err) ||
         check_number(r, "max_s", "retry.max_s", 0.1, 86400, 300, 0, &max, err))
         return -1;
@@ -185,8 +90,13 @@ static int check_retry(TaskSpec *spec, TaskError *err)
         task_fail(err, "retry.max_s", "must be at least initial_s");
         return -1;
     }
-    spec->retry = (RetryPolicy){(int)attempts, strcmp(b, "exponential") == 0, initial, max, json_is_true(jitter)};
+    *out = (RetryPolicy){(int)attempts, strcmp(b, "exponential") == 0, initial, max, json_is_true(jitter)};
     return 0;
+}
+
+static int check_retry(TaskSpec *spec, TaskError *err)
+{
+    return task_retry_parse(json_object_get(spec->json, "retry"), &spec->retry, err);
 }
 
 static int check_enum(json_t *obj, const char *key, const char *const *names, int *out, TaskError *err)
@@ -229,15 +139,19 @@ static int check_window(TaskSpec *spec, TaskError *err)
 {
     json_t *j = spec->json;
     double max_runs = 0;
-    if (check_instant(j, "start_at", &spec->start_at_ms, err) || check_instant(j, "end_at", &spec->end_at_ms, err))
+    if (check_instant(j, "start_at", &spec->start_at_ms, err) ||
+        check_instant(j, "end_at", &spec->end_at_ms, err))
         return -1;
     if (json_object_get(j, "max_runs") != NULL &&
         check_number(j, "max_runs", "max_runs", 1, 1e12, 0, 1, &max_runs, err) != 0)
         return -1;
     spec->max_runs = (int64_t)max_runs;
     int windowed = spec->start_at_ms || spec->end_at_ms || spec->max_runs;
-    if (windowed && spec->kind != SCHEDULE_CRON) {
-        task_fail(err, spec->start_at_ms ? "start_at" : spec->end_at_ms ? "end_at" : "max_runs",
+    if (windowed && spec->stype != SCHEDULE_CRON) {
+        task_fail(err,
+                  spec->start_at_ms ? "start_at"
+                  : spec->end_at_ms ? "end_at"
+                                    : "max_runs",
                   "applies to cron schedules only");
         return -1;
     }
@@ -255,10 +169,12 @@ int task_check_policies(TaskSpec *spec, TaskError *err)
     json_t *j = spec->json;
     spec->misfire_threshold_ms = -1;
     if (check_retry(spec, err) || check_enum(j, "overlap", overlap_names, &overlap, err) ||
-        check_enum(j, "misfire", misfire_names, &misfire, err) || check_window(spec, err))
+        check_enum(j, "misfire", misfire_names, &misfire, err) || check_window(spec, err) ||
+        task_check_shift(spec, err) || task_check_exclude(spec, err))
         return -1;
     if (json_object_get(j, "misfire_threshold_s") != NULL) {
-        if (check_number(j, "misfire_threshold_s", "misfire_threshold_s", 0, 86400 * 366, 0, 0, &threshold, err))
+        if (check_number(j, "misfire_threshold_s", "misfire_threshold_s", 0, 86400 * 366, 0, 0, &threshold,
+                         err))
             return -1;
         spec->misfire_threshold_ms = (int64_t)(threshold * 1000);
     }
@@ -281,12 +197,23 @@ int64_t task_retry_delay_ms(const RetryPolicy *p, int attempt, double rnd)
 
 void task_redact(json_t *task)
 {
-    static const char *const secret_maps[] = {"env", "headers", NULL};
     json_t *action = json_object_get(task, "action");
+    const ActionKind *kind = action_kind_of(action);
     const char *key;
     json_t *v;
-    for (const char *const *m = secret_maps; *m; m++)
-        json_object_foreach(json_object_get(action, *m), key, v)
-            json_string_set(v, TASK_REDACTED);
+    for (const char *const *m = kind && kind->secrets ? kind->secrets : (const char *const[]){NULL}; *m;
+         m++)
+        json_object_foreach(json_object_get(action, *m), key, v) json_string_set(v, TASK_REDACTED);
     json_object_set_new(task, "redacted", json_true());
+}
+
+void task_hide_write_only(json_t *task)
+{
+    json_t *action = json_object_get(task, "action");
+    if (json_object_get(action, "signing_secret") == NULL)
+        return;
+    action = json_deep_copy(action); /* the view may share it with the stored spec */
+    json_object_del(action, "signing_secret");
+    json_object_set_new(action, "signed", json_true());
+    json_object_set_new(task, "action", action);
 }

@@ -16,12 +16,12 @@
 
 struct Tz {
     char name[TZ_NAME_MAX];
-    int64_t *at;     /* instants at which the offset changes, ascending */
-    int32_t *off;    /* offset in effect from at[i] on */
+    int64_t *at;  /* instants at which the offset changes, ascending */
+    int32_t *off; /* offset in effect from at[i] on */
     size_t n;
-    int32_t off0;    /* offset before at[0] (or always, if n == 0) */
+    int32_t off0; /* offset before at[0] (or always, if n == 0) */
     int has_rule;
-    TzRule rule;     /* applies from at[n-1] on (from the start if n == 0) */
+    TzRule rule; /* applies from at[n-1] on (from the start if n == 0) */
 };
 
 /* Names are paths below the zone directory: letters, digits and "/_-+.", no
@@ -33,8 +33,8 @@ static int tz_name_ok(const char *name)
         return 0;
     for (const char *p = name; *p; p++) {
         char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '/' || c == '_' || c == '-' || c == '+' || c == '.';
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+                 c == '_' || c == '-' || c == '+' || c == '.';
         if (!ok)
             return 0;
     }
@@ -94,8 +94,8 @@ static int tz_header(const unsigned char *p, size_t len, TzCounts *c)
 
 static size_t tz_block_len(const TzCounts *c, size_t timesize)
 {
-    return c->time * timesize + c->time + c->type * 6 + c->chars + c->leap * (timesize + 4) +
-           c->isstd + c->isut;
+    return c->time * timesize + c->time + c->type * 6 + c->chars + c->leap * (timesize + 4) + c->isstd +
+           c->isut;
 }
 
 /* Fills the transition table from the 64-bit data block P, merging

@@ -56,5 +56,4 @@ int tz_local_to_utc(const Tz *tz, int64_t local, int64_t out[2]);
  * Returns 0, or -1 if the year is outside 0000..9999 or LEN is too small. */
 int tz_format(const Tz *zone, int64_t ms, char *buf, size_t len);
 
-
 #endif

@@ -24,7 +24,7 @@ int tz_format(const Tz *zone, int64_t ms, char *buf, size_t len)
     }
     if (frac)
         snprintf(fbuf, sizeof fbuf, ".%03d", frac);
-    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", (int)y, m, d, sod / 3600,
-                     sod / 60 % 60, sod % 60, fbuf, zbuf);
+    int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d%s%s", (int)y, m, d, sod / 3600, sod / 60 % 60,
+                     sod % 60, fbuf, zbuf);
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }

@@ -134,8 +134,8 @@ static int64_t rule_day(const TzRuleDate *d, int64_t y)
 
 typedef struct RuleEdge {
     int64_t at;
-    int32_t off;   /* offset from `at` on */
-    int order;     /* among equal instants, ends sort before starts */
+    int32_t off; /* offset from `at` on */
+    int order;   /* among equal instants, ends sort before starts */
 } RuleEdge;
 
 static int rule_edge_cmp(const void *a, const void *b)

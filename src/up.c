@@ -10,8 +10,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +33,8 @@
 typedef struct Child {
     const char *name;
     char *argv[MAX_ARGS];
-    pid_t pid;
     int64_t started_ms;
+    pid_t pid;
     int restarts;
 } Child;
 
@@ -184,7 +184,7 @@ static int password_ensure(const char *dir, char *path, size_t len, char *pw, si
         char hex[2 * sizeof rnd + 2];
         for (size_t i = 0; i < sizeof rnd; i++)
             snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-        strcat(hex, "\n");
+        memcpy(hex + 2 * sizeof rnd, "\n", 2);
         ssize_t w = write(fd, hex, strlen(hex));
         close(fd);
         if (w != (ssize_t)strlen(hex))
@@ -246,18 +246,21 @@ int up_main(int argc, char **argv)
         {"api-port", OPT_INT, &api_port, "8321", 1, 65535, "the api's port on 127.0.0.1"},
         {"web-port", OPT_INT, &web_port, "8320", 1, 65535, "the web UI's port on 127.0.0.1"},
         {"redis-port", OPT_INT, &redis_port, "16379", 1, 65535, "the embedded redis-server's port"},
-        {"metrics-port", OPT_INT, &metrics_port, "8322", 1, 65000, "the scheduler's /metrics port; executor N's is this + N"},
+        {"metrics-port", OPT_INT, &metrics_port, "8322", 1, 65000,
+         "the scheduler's /metrics port; executor N's is this + N"},
         {"redis-server", OPT_STR, &redis_bin, "redis-server", 0, 0, "the redis-server program"},
         {"executors", OPT_INT, &executors, "2", 1, 32, "executor processes"},
         {"concurrency", OPT_INT, &concurrency, "16", 1, 4096, "actions each executor runs at once"},
         {"tokens", OPT_STR, &tokens, "", 0, 0, "API tokens file for the api (see dts token create)"},
-        {"http-allow", OPT_STR, &http_allow, "", 0, 0, "internal address blocks webhooks may reach (executor --http-allow)"},
+        {"http-allow", OPT_STR, &http_allow, "", 0, 0,
+         "internal address blocks webhooks may reach (executor --http-allow)"},
         SERVICE_OPTIONS(cfg),
         {0},
     };
-    int rv = service_init("up", "Runs the whole system locally, with its own redis-server.", opts, argc, argv, &cfg);
-    if (rv != 0)
-        return rv - 1;
+    int rv;
+    if (service_init("up", "Runs the whole system locally, with its own redis-server.", opts, argc, argv,
+                     &cfg, &rv) != 0)
+        return rv;
     char dir[512], logdir[512], rdir[512], url[64], port[16], shards[16], listen[32], conc[16];
     char web_listen[32], api_url[48];
     snprintf(dir, sizeof dir, "%s", data);
@@ -270,9 +273,10 @@ int up_main(int argc, char **argv)
         return 1;
     if (!port_free((int)redis_port) || !port_free((int)api_port) || !port_free((int)web_port) ||
         !ports_free((int)metrics_port, (int)executors + 1)) {
-        fprintf(stderr, "dts up: port %ld, %ld, %ld or %ld-%ld is in use (another dts up?); choose others with "
-                        "--redis-port, --api-port, --web-port and --metrics-port\n", redis_port, api_port,
-                web_port, metrics_port, metrics_port + executors);
+        fprintf(stderr,
+                "dts up: port %ld, %ld, %ld or %ld-%ld is in use (another dts up?); choose others with "
+                "--redis-port, --api-port, --web-port and --metrics-port\n",
+                redis_port, api_port, web_port, metrics_port, metrics_port + executors);
         return 1;
     }
     snprintf(port, sizeof port, "%ld", redis_port);
@@ -282,8 +286,8 @@ int up_main(int argc, char **argv)
     snprintf(conc, sizeof conc, "%ld", concurrency);
     snprintf(web_listen, sizeof web_listen, "127.0.0.1:%ld", web_port);
     snprintf(api_url, sizeof api_url, "http://127.0.0.1:%ld", api_port);
-    Child *redis = child_add("redis", redis_bin, conf_path, "--port", port, "--bind", "127.0.0.1", "--dir", rdir,
-                             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+    Child *redis = child_add("redis", redis_bin, conf_path, "--port", port, "--bind", "127.0.0.1", "--dir",
+                             rdir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                              "--daemonize", "no", "--protected-mode", "yes",
                              /* task hashes carry their spec (JSON, >64 B): keep them compact */
                              "--hash-max-listpack-value", "1024", NULL);
@@ -297,8 +301,8 @@ int up_main(int argc, char **argv)
               "--shards", shards, tokens[0] ? "--tokens" : NULL, tokens, NULL);
     char mlisten[32]; /* child_add copies it */
     snprintf(mlisten, sizeof mlisten, "127.0.0.1:%ld", metrics_port);
-    child_add("scheduler", "dts", "scheduler", "--redis", url, "--redis-password-file", pass_path, "--shards",
-              shards, "--listen", mlisten, NULL);
+    child_add("scheduler", "dts", "scheduler", "--redis", url, "--redis-password-file", pass_path,
+              "--shards", shards, "--listen", mlisten, NULL);
     for (long i = 0; i < executors && nchildren < MAX_CHILDREN; i++) {
         char *name = xmalloc(32);
         snprintf(name, 32, "executor-%ld", i + 1);
@@ -315,11 +319,13 @@ int up_main(int argc, char **argv)
                            tokens[0] ? "--tokens" : NULL, tokens, NULL);
     child_start(web, logdir);
     if (api_up && wait_port((int)web_port, 5000) == 0)
-        printf("dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
-               "  Redis: %s (password in %s; data in %s)\n  Logs:  %s/\n  Metrics: http://127.0.0.1:%ld/metrics (api), "
-               "http://127.0.0.1:%ld/metrics (scheduler), ports %ld-%ld (executors)\nPress Ctrl-C to stop.\n",
-               web_port, api_port, url, pass_path, rdir, logdir, api_port, metrics_port, metrics_port + 1,
-               metrics_port + executors);
+        printf(
+            "dts is up.\n  Open:  http://127.0.0.1:%ld/\n  API:   http://127.0.0.1:%ld/api/v1/tasks\n"
+            "  Redis: %s (password in %s; data in %s)\n  Logs:  %s/\n  Metrics: "
+            "http://127.0.0.1:%ld/metrics (api), "
+            "http://127.0.0.1:%ld/metrics (scheduler), ports %ld-%ld (executors)\nPress Ctrl-C to stop.\n",
+            web_port, api_port, url, pass_path, rdir, logdir, api_port, metrics_port, metrics_port + 1,
+            metrics_port + executors);
     else
         fprintf(stderr, "dts up: the api did not come up; see %s/api.log\n", logdir);
     fflush(stdout);

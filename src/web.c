@@ -9,7 +9,6 @@
  * no Redis: it is ready when at least one api upstream is. */
 #include "web.h"
 
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +31,9 @@
 
 /* Content-Security-Policy: everything from this origin, nothing inline but
  * styles that scripts set (uPlot sizes its canvas that way). */
-#define WEB_CSP "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " \
-                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+#define WEB_CSP                                                                    \
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " \
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 static Proxy *web_proxy;
 
@@ -55,9 +55,8 @@ typedef struct Query {
     int overflow;
 } Query;
 
-/* Re-encodes one query argument (libmicrohttpd hands them over decoded). */
-static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+/* Re-encodes one query argument (the server hands them over decoded). */
+static int query_arg_cb(void *cls, const char *key, const char *value)
 {
     Query *q = cls;
     char *k = curl_easy_escape(NULL, key, 0), *v = value ? curl_easy_escape(NULL, value, 0) : NULL;
@@ -67,29 +66,25 @@ static enum MHD_Result query_arg_cb(void *cls, enum MHD_ValueKind kind, const ch
     curl_free(v);
     if (n < 0 || (size_t)n >= sizeof q->buf - q->len) {
         q->overflow = 1;
-        return MHD_NO;
+        return 1;
     }
     q->len += (size_t)n;
-    return MHD_YES;
+    return 0;
 }
 
-/* The request's query string, rebuilt from its arguments. httpd.h exposes
- * arguments by name only, so this reads them from the connection it wraps. */
+/* The request's query string, rebuilt from its arguments, to forward. */
 static int query_string(const HttpRequest *req, Query *q)
 {
     q->len = 0;
     q->buf[0] = '\0';
     q->overflow = 0;
-    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_arg_cb, q);
+    http_query_each(req, query_arg_cb, q);
     return q->overflow ? -1 : 0;
 }
 
 static void problem(HttpResponse *res, int status, const char *title, const char *detail)
 {
-    char body[256];
-    snprintf(body, sizeof body, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
-             title, status, detail);
-    http_respond(res, status, "application/problem+json", body);
+    http_problem(res, status, title, NULL, detail);
 }
 
 static void asset_serve(const HttpRequest *req, HttpResponse *res)
@@ -153,9 +148,8 @@ static void request_cb(const HttpRequest *req, HttpResponse *res, void *ud)
     if (service_probe(req, res))
         return;
     if (!http_path_safe(req->path)) { /* no "..", "%2e%2e" or encoded controls past here */
-        http_respond(res, 400, "application/problem+json",
-                     "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
-                     "\"detail\":\"the path has an empty, dot or dot-dot segment, or a forbidden byte\"}");
+        problem(res, 400, "Bad Request",
+                "the path has an empty, dot or dot-dot segment, or a forbidden byte");
         record("invalid", 400, started);
         return;
     }
@@ -176,14 +170,16 @@ int web_main(int argc, char **argv)
         {"listen", OPT_STR, &listen, "127.0.0.1:8322", 0, 0, "address to serve on (HOST:PORT)"},
         {"api", OPT_STR, &upstreams, "http://127.0.0.1:8321", 0, 0, "api base URLs, comma-separated"},
         {"threads", OPT_INT, &threads, "8", 1, 256, "request threads"},
-        {"tokens", OPT_STR, &tokens, "", 0, 0, "the api's tokens file (also DTS_TOKENS_FILE); required beyond loopback"},
+        {"tokens", OPT_STR, &tokens, "", 0, 0,
+         "the api's tokens file (also DTS_TOKENS_FILE); required beyond loopback"},
         HTTP_GUARD_OPTIONS(hosts, per_ip),
         {"log-level", OPT_STR, &cfg.log_level, "info", 0, 0, "debug, info, warn or error"},
         {0},
     };
-    int rv = service_init("web", "Serves the web UI and proxies /api to the api.", opts, argc, argv, &cfg);
-    if (rv != 0)
-        return rv - 1;
+    int rv;
+    if (service_init("web", "Serves the web UI and proxies /api to the api.", opts, argc, argv, &cfg,
+                     &rv) != 0)
+        return rv;
     /* The web role exposes the api, so beyond loopback the api must check
      * tokens (which the browser sends and the proxy forwards). */
     char err[160];
@@ -197,8 +193,11 @@ int web_main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* Beyond loopback an upstream counts as up only while it refuses an
      * anonymous request: a web role must never expose an api without tokens. */
-    ProxyConfig pc = {.upstreams = upstreams, .health_path = "/readyz", .check_ms = 1000,
-                      .timeout_ms = 30000, .max_response = WEB_MAX_RESPONSE,
+    ProxyConfig pc = {.upstreams = upstreams,
+                      .health_path = "/readyz",
+                      .check_ms = 1000,
+                      .timeout_ms = 30000,
+                      .max_response = WEB_MAX_RESPONSE,
                       .auth_path = http_is_loopback(listen) ? NULL : "/api/v1/tasks"};
     web_proxy = proxy_new(&pc, err, sizeof err);
     if (web_proxy == NULL) {
@@ -209,8 +208,12 @@ int web_main(int argc, char **argv)
     service_set_ready(ready_cb);
     metrics_declare("dts_http_requests_total", METRIC_COUNTER, "HTTP requests by route and status.");
     metrics_declare("dts_http_request_seconds", METRIC_HISTOGRAM, "HTTP request latency by route.");
-    HttpConfig hc = {.listen = listen, .max_body = WEB_MAX_BODY, .threads = (unsigned)threads,
-                     .per_ip_connections = (unsigned)per_ip, .guard = guard, .handler = request_cb};
+    HttpConfig hc = {.listen = listen,
+                     .max_body = WEB_MAX_BODY,
+                     .threads = (unsigned)threads,
+                     .per_ip_connections = (unsigned)per_ip,
+                     .guard = guard,
+                     .handler = request_cb};
     HttpServer *srv = httpd_start(&hc, err, sizeof err);
     if (srv == NULL) {
         fprintf(stderr, "dts web: %s\n", err);

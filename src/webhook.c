@@ -13,8 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
+#include "buf.h"
 #include "mem.h"
+#include "whsig.h"
 
 typedef struct Call {
     WebhookEngine *eng;
@@ -24,8 +27,7 @@ typedef struct Call {
     const ActionContext *ctx;
     webhook_done_cb done;
     void *ud;
-    char *body;            /* response excerpt */
-    size_t body_len;
+    Buf body; /* response excerpt */
     char refused[256];
     struct Call *next;
 } Call;
@@ -42,14 +44,8 @@ struct WebhookEngine {
 static size_t write_cb(char *data, size_t size, size_t n, void *ud)
 {
     Call *c = ud;
-    size_t len = size * n, room = c->eng->cfg.body_cap - c->body_len;
-    size_t take = len < room ? len : room;
-    if (take > 0) {
-        c->body = xrealloc(c->body, c->body_len + take + 1);
-        memcpy(c->body + c->body_len, data, take);
-        c->body_len += take;
-        c->body[c->body_len] = '\0';
-    }
+    size_t len = size * n, room = c->eng->cfg.body_cap - c->body.len;
+    buf_add(&c->body, data, len < room ? len : room);
     return len; /* read the rest, keep only the excerpt */
 }
 
@@ -61,13 +57,37 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
+/* Standard Webhooks headers, when the action has a signing secret: the
+ * occurrence id as webhook-id (the specification's "the same when the same
+ * webhook is being resent": every attempt of one occurrence, a retry or a
+ * redelivery after an executor died, carries it, so a receiver can drop the
+ * repeats), this host's clock as webhook-timestamp (only the receiver compares
+ * it, with its own clock), and the signature over id.timestamp.body. */
+static struct curl_slist *sign_headers(struct curl_slist *h, const json_t *action, const ActionContext *ctx)
+{
+    const char *secret = json_string_value(json_object_get(action, "signing_secret"));
+    const char *body = json_string_value(json_object_get(action, "body"));
+    char sig[WHSIG_LEN], line[160];
+    long long now = (long long)time(NULL);
+    if (secret == NULL ||
+        whsig_sign(secret, ctx->occurrence_id, now, body ? body : "", body ? strlen(body) : 0, sig) != 0)
+        return h;
+    snprintf(line, sizeof line, "webhook-id: %s", ctx->occurrence_id);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof line, "webhook-timestamp: %lld", now);
+    h = curl_slist_append(h, line);
+    snprintf(line, sizeof line, "webhook-signature: %s", sig);
+    return curl_slist_append(h, line);
+}
+
 static struct curl_slist *build_headers(const json_t *action, const ActionContext *ctx)
 {
     struct curl_slist *h = NULL;
     char line[8400];
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)json_object_get(action, "headers"), key, v) {
+    json_object_foreach((json_t *)json_object_get(action, "headers"), key, v)
+    {
         snprintf(line, sizeof line, "%s: %s", key, json_string_value(v));
         h = curl_slist_append(h, line);
     }
@@ -77,6 +97,7 @@ static struct curl_slist *build_headers(const json_t *action, const ActionContex
     h = curl_slist_append(h, line);
     snprintf(line, sizeof line, "X-Dts-Scheduled-At: %s", ctx->scheduled_at);
     h = curl_slist_append(h, line);
+    h = sign_headers(h, action, ctx);
     return curl_slist_append(h, "Expect:"); /* no 100-continue round trip */
 }
 
@@ -142,13 +163,13 @@ static void finish(Call *c, CURLcode rc, int cancelled)
     tail_init(&t, c->eng->cfg.body_cap + 512);
     if (c->refused[0] != '\0')
         tail_append(&t, c->refused, strlen(c->refused));
-    tail_append(&t, c->body ? c->body : "", c->body_len);
+    tail_append(&t, c->body.data ? c->body.data : "", c->body.len);
     res.output = tail_finish(&t, &res.output_len);
     c->done(c->ud, &res);
     free(res.output);
     curl_easy_cleanup(c->easy);
     curl_slist_free_all(c->headers);
-    free(c->body);
+    buf_free(&c->body);
     free(c);
 }
 

@@ -14,9 +14,9 @@ typedef struct WebhookEngine WebhookEngine;
 typedef void (*webhook_done_cb)(void *ud, ActionResult *res);
 
 typedef struct WebhookConfig {
-    const NetAcl *allow;     /* internal addresses allowed; borrowed */
+    const NetAcl *allow; /* internal addresses allowed; borrowed */
     long connect_timeout_ms;
-    size_t body_cap;         /* bytes of response body recorded */
+    size_t body_cap; /* bytes of response body recorded */
 } WebhookConfig;
 
 /* Starts the engine's thread. NULL with err filled on failure. */

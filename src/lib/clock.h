@@ -34,5 +34,4 @@ int clock_parse_rfc3339(const char *text, int64_t *ms);
 /* Sleeps for MS milliseconds (no-op when MS <= 0). */
 void clock_sleep_ms(int64_t ms);
 
-
 #endif

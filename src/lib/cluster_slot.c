@@ -34,8 +34,8 @@ static int arg_is(const char *arg, size_t len, const char *word)
 }
 
 /* Commands without keys: they go to whichever node served the previous one. */
-static const char *const keyless[] = {"PING",  "TIME",    "SCRIPT", "WAIT",   "CLUSTER", "INFO",
-                                      "ROLE",  "ASKING",  "AUTH",   "SELECT", "HELLO",   "CLIENT",
+static const char *const keyless[] = {"PING",   "TIME",   "SCRIPT",  "WAIT",     "CLUSTER",  "INFO",
+                                      "ROLE",   "ASKING", "AUTH",    "SELECT",   "HELLO",    "CLIENT",
                                       "CONFIG", "DBSIZE", "COMMAND", "READONLY", "FLUSHALL", NULL};
 
 int cluster_key_index(int argc, const char *const *argv, const size_t *lens)

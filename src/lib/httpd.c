@@ -6,12 +6,14 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "httpd_private.h"
 #include "mem.h"
 
@@ -22,8 +24,8 @@ struct HttpServer {
 };
 
 typedef struct Pending {
-    char *body;
-    size_t len, cap;
+    Buf body;
+    size_t max; /* the route's body limit */
     int too_large;
 } Pending;
 
@@ -31,10 +33,11 @@ int http_path_safe(const char *path)
 {
     if (path[0] != '/')
         return 0;
-    for (const char *seg = path + 1;; ) {
+    for (const char *seg = path + 1;;) {
         size_t len = strcspn(seg, "/");
         int last = seg[len] == '\0';
-        if ((len == 0 && !last) || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+        if ((len == 0 && !last) || (len == 1 && seg[0] == '.') ||
+            (len == 2 && seg[0] == '.' && seg[1] == '.'))
             return 0;
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)seg[i];
@@ -46,7 +49,6 @@ int http_path_safe(const char *path)
         seg += len + 1;
     }
 }
-
 
 /* Splits "HOST:PORT" / "[V6]:PORT". Returns 0, or -1 on a malformed address. */
 static int http_split_hostport(const char *addr, char *host, size_t hostlen, int *port)
@@ -88,6 +90,54 @@ int http_is_loopback(const char *listen)
     if (inet_pton(AF_INET, host, &v4) == 1)
         return (ntohl(v4.s_addr) >> 24) == 127;
     return listen[0] == '[' && inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+/* The reason phrases of the statuses the roles answer problems with. */
+static const char *reason_phrase(int status)
+{
+    static const struct {
+        int status;
+        const char *title;
+    } reasons[] = {{400, "Bad Request"},
+                   {401, "Unauthorized"},
+                   {403, "Forbidden"},
+                   {404, "Not Found"},
+                   {405, "Method Not Allowed"},
+                   {409, "Conflict"},
+                   {412, "Precondition Failed"},
+                   {413, "Payload Too Large"},
+                   {414, "URI Too Long"},
+                   {415, "Unsupported Media Type"},
+                   {422, "Unprocessable Content"},
+                   {429, "Too Many Requests"},
+                   {500, "Internal Server Error"},
+                   {502, "Bad Gateway"},
+                   {503, "Service Unavailable"},
+                   {504, "Gateway Timeout"}};
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+        if (reasons[i].status == status)
+            return reasons[i].title;
+    return status < 500 ? "Bad Request" : "Internal Server Error";
+}
+
+json_t *http_problem_json(int status, const char *title, const char *field, const char *detail)
+{
+    json_t *p = json_pack("{s:s,s:s,s:i}", "type", "about:blank", "title",
+                          title ? title : reason_phrase(status), "status", status);
+    if (detail != NULL)
+        json_object_set_new(p, "detail", json_string(detail));
+    if (field != NULL)
+        json_object_set_new(p, "field", json_string(field));
+    return p;
+}
+
+void http_problem(HttpResponse *res, int status, const char *title, const char *field, const char *detail)
+{
+    json_t *p = http_problem_json(status, title, field, detail);
+    char *text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    http_respond(res, status, "application/problem+json", text);
+    free(text);
+    json_decref(p);
 }
 
 void http_respond(HttpResponse *res, int status, const char *content_type, const char *body)
@@ -141,6 +191,26 @@ int http_query_all(const HttpRequest *req, const char *name, const char **out, i
     return q.n;
 }
 
+typedef struct QueryEach {
+    http_arg_cb cb;
+    void *ud;
+    int rv;
+} QueryEach;
+
+static enum MHD_Result query_each_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    QueryEach *q = cls;
+    q->rv = q->cb(q->ud, key, value);
+    return q->rv == 0 ? MHD_YES : MHD_NO;
+}
+
+int http_query_each(const HttpRequest *req, http_arg_cb cb, void *ud)
+{
+    QueryEach q = {cb, ud, 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_each_cb, &q);
+    return q.rv;
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *res)
 {
     /* The body is handed over, not copied: a big page is in memory once. A
@@ -150,8 +220,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, HttpResponse *
         res->body = NULL;
     }
     struct MHD_Response *r = res->stream != NULL ? httpd_stream_response(res->stream)
-        : res->body != NULL ? MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE)
-        : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+                             : res->body != NULL
+                                 ? MHD_create_response_from_buffer(res->body_len, res->body,
+                                                                   MHD_RESPMEM_MUST_FREE)
+                                 : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
     if (res->content_type != NULL)
         MHD_add_response_header(r, "Content-Type", res->content_type);
     for (int i = 0; i < res->nheaders; i++)
@@ -170,10 +242,7 @@ static enum MHD_Result send_problem(struct MHD_Connection *conn, int status, con
                                     const char *detail)
 {
     HttpResponse res = {0};
-    char body[400];
-    snprintf(body, sizeof body, "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s\"}",
-             title, status, detail);
-    http_respond(&res, status, "application/problem+json", body);
+    http_problem(&res, status, title, NULL, detail);
     return send_response(conn, &res);
 }
 
@@ -208,17 +277,11 @@ static int declared_too_large(struct MHD_Connection *conn, size_t max)
 
 static void body_append(Pending *p, const char *data, size_t len, size_t max)
 {
-    if (p->too_large || p->len + len > max) {
+    if (p->too_large || p->body.len + len > max) {
         p->too_large = 1;
         return;
     }
-    if (p->len + len + 1 > p->cap) {
-        p->cap = (p->len + len + 1) * 2;
-        p->body = xrealloc(p->body, p->cap);
-    }
-    memcpy(p->body + p->len, data, len);
-    p->len += len;
-    p->body[p->len] = '\0';
+    buf_add(&p->body, data, len);
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -230,20 +293,26 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (p == NULL) {
         if (guard_refuses(conn, &srv->cfg, method))
             return MHD_YES;
-        if (declared_too_large(conn, srv->cfg.max_body))
+        size_t route_max = srv->cfg.max_body_for ? srv->cfg.max_body_for(method, url) : 0;
+        size_t max = route_max ? route_max : srv->cfg.max_body;
+        if (declared_too_large(conn, max))
             return too_large(conn);
-        *state = xcalloc(1, sizeof *p);
+        *state = p = xcalloc(1, sizeof *p);
+        p->max = max;
         return MHD_YES;
     }
     if (*upload_size != 0) {
-        body_append(p, upload, *upload_size, srv->cfg.max_body);
+        body_append(p, upload, *upload_size, p->max);
         *upload_size = 0;
         return MHD_YES;
     }
     if (p->too_large)
         return too_large(conn);
-    HttpRequest req = {.method = method, .path = url, .body = p->body ? p->body : "",
-                       .body_len = p->len, .conn = conn};
+    HttpRequest req = {.method = method,
+                       .path = url,
+                       .body = p->body.data ? p->body.data : "",
+                       .body_len = p->body.len,
+                       .conn = conn};
     HttpResponse res = {.status = 500};
     srv->cfg.handler(&req, &res, srv->cfg.ud);
     return send_response(conn, &res);
@@ -254,7 +323,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **state,
 {
     Pending *p = *state;
     if (p != NULL) {
-        free(p->body);
+        buf_free(&p->body);
         free(p);
         *state = NULL;
     }
@@ -299,10 +368,10 @@ HttpServer *httpd_start(const HttpConfig *cfg, char *err, size_t errlen)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1u,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : 1024u,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections ? cfg->per_ip_connections : 64u,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s ? cfg->idle_timeout_s : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads ? cfg->threads : 1u, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections ? cfg->max_connections : 1024u, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_connections ? cfg->per_ip_connections : 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->idle_timeout_s ? cfg->idle_timeout_s : 10u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
         MHD_OPTION_NOTIFY_COMPLETED, completed_cb, srv, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {

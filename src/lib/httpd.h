@@ -2,6 +2,7 @@
 #ifndef DTS_HTTPD_H
 #define DTS_HTTPD_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "reqguard.h"
@@ -25,7 +26,7 @@ typedef struct HttpResponse {
     const char *content_type;
     int nheaders;
     char *headers[HTTPD_MAX_HEADERS][2]; /* owned name/value pairs */
-    struct HttpStream *stream; /* private: set by http_respond_stream */
+    struct HttpStream *stream;           /* private: set by http_respond_stream */
 } HttpResponse;
 
 /* Handles one request; fills *res. Called from pool threads, concurrently. */
@@ -34,11 +35,14 @@ typedef void (*http_handler_cb)(const HttpRequest *req, HttpResponse *res, void 
 typedef struct HttpConfig {
     const char *listen; /* "HOST:PORT", "[::1]:PORT"; port 0 picks a free one */
     size_t max_body;    /* larger bodies get 413 without reaching the handler */
+    /* Optional: the body limit of one route, from its method and path (0:
+     * max_body), for the few routes that take larger bodies. Pure, any thread. */
+    size_t (*max_body_for)(const char *method, const char *path);
     unsigned threads;
     unsigned max_connections;
     unsigned per_ip_connections; /* connections one client address may hold; 0: 64 */
     unsigned idle_timeout_s;     /* an idle or half-sent connection is closed after this; 0: 10 */
-    const ReqGuard *guard; /* cross-site and Host checks before the handler; NULL: loopback
+    const ReqGuard *guard;       /* cross-site and Host checks before the handler; NULL: loopback
                             * names and IP literals only, no CORS origin */
     http_handler_cb handler;
     void *ud;
@@ -61,6 +65,22 @@ const char *http_query(const HttpRequest *req, const char *name);
  * (pointers valid while the request is). Returns how many there are, which
  * may exceed MAX. */
 int http_query_all(const HttpRequest *req, const char *name, const char **out, int max);
+
+/* Calls CB for every query argument in order (VALUE NULL for a bare "?key");
+ * stops at the first call that returns non-zero. Returns that value, or 0. */
+typedef int (*http_arg_cb)(void *ud, const char *key, const char *value);
+int http_query_each(const HttpRequest *req, http_arg_cb cb, void *ud);
+
+/* An RFC 9457 problem object {type, title, status[, detail][, field]} (TITLE
+ * NULL: the status's reason phrase; DETAIL or FIELD NULL: left out), for a
+ * caller that embeds it (a batch item's result); a new reference. */
+json_t *http_problem_json(int status, const char *title, const char *field, const char *detail);
+
+/* Answers an RFC 9457 problem: STATUS with an application/problem+json body
+ * {type: "about:blank", title, status, detail, field}. TITLE NULL: the
+ * status's reason phrase; DETAIL and FIELD NULL: left out. Every string is
+ * JSON-escaped. */
+void http_problem(HttpResponse *res, int status, const char *title, const char *field, const char *detail);
 
 /* Response helpers: set the status and take a copy of the text as the body. */
 void http_respond(HttpResponse *res, int status, const char *content_type, const char *body);
@@ -115,6 +135,5 @@ int http_path_safe(const char *path);
 
 /* 1 if LISTEN ("HOST:PORT") is a loopback address. */
 int http_is_loopback(const char *listen);
-
 
 #endif

@@ -27,7 +27,7 @@ struct HttpStream {
     void *ud;
     pthread_mutex_t lock; /* guards parked, woken and closed */
     int parked, woken, closed;
-    atomic_int refs;      /* the server's and the owner's (and holds) */
+    atomic_int refs; /* the server's and the owner's (and holds) */
 };
 
 void http_stream_hold(HttpStream *s)
@@ -49,7 +49,8 @@ HttpStream *http_respond_stream(const HttpRequest *req, HttpResponse *res, int s
 {
     HttpStream *s = xcalloc(1, sizeof *s);
     s->conn = req->conn;
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+                                                                 MHD_CONNECTION_INFO_CONNECTION_FD);
     s->fd = ci ? ci->connect_fd : -1;
     s->read = read;
     s->done = done;
@@ -112,7 +113,8 @@ static void free_cb(void *cls)
 
 struct MHD_Response *httpd_stream_response(HttpStream *s)
 {
-    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, reader_cb, s, free_cb);
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, reader_cb, s,
+                                                               free_cb);
     if (r == NULL)
         free_cb(s);
     return r;

@@ -44,8 +44,8 @@ void log_event(LogLevel level, const char *msg, const char *fields, ...)
         json_decref(obj);
         obj = json_object();
     }
-    json_t *line = json_pack("{s:s,s:s,s:s,s:s}", "ts", ts, "level", level_names[level], "role",
-                             log_role, "msg", msg);
+    json_t *line = json_pack("{s:s,s:s,s:s,s:s}", "ts", ts, "level", level_names[level], "role", log_role,
+                             "msg", msg);
     json_object_update(line, obj);
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text != NULL) {

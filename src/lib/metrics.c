@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "mem.h"
 
 #define MAX_FAMILIES 64
@@ -97,53 +98,30 @@ void metrics_observe(const char *name, const char *labels, double v)
     pthread_mutex_unlock(&lock);
 }
 
-typedef struct Out {
-    char *buf;
-    size_t len, cap;
-} Out;
-
-static void out_printf(Out *o, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-        va_end(ap);
-        if ((size_t)n < o->cap - o->len) {
-            o->len += (size_t)n;
-            return;
-        }
-        o->cap = o->cap * 2 + (size_t)n;
-        o->buf = xrealloc(o->buf, o->cap);
-    }
-}
-
-static void render_histogram(Out *o, const Series *s)
+static void render_histogram(Buf *o, const Series *s)
 {
     const char *sep = s->labels[0] ? "," : "";
     unsigned long long cum = 0;
     for (size_t b = 0; b <= NBUCKETS; b++) {
         cum += s->counts[b];
         if (b < NBUCKETS)
-            out_printf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->family->name, s->labels, sep,
-                       buckets[b], cum);
+            buf_addf(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", s->family->name, s->labels, sep, buckets[b],
+                     cum);
         else
-            out_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->family->name, s->labels, sep,
-                       cum);
+            buf_addf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", s->family->name, s->labels, sep, cum);
     }
-    out_printf(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", s->family->name, s->labels, s->sum,
-               s->family->name, s->labels, s->total);
+    buf_addf(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", s->family->name, s->labels, s->sum, s->family->name,
+             s->labels, s->total);
 }
 
 char *metrics_render(void)
 {
     static const char *const types[] = {"counter", "gauge", "histogram"};
-    Out o = {xmalloc(4096), 0, 4096};
-    o.buf[0] = '\0';
+    Buf o = {0};
     pthread_mutex_lock(&lock);
     for (int f = 0; f < nfamilies; f++) {
-        out_printf(&o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
-                   families[f].name, types[families[f].type]);
+        buf_addf(&o, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help, families[f].name,
+                 types[families[f].type]);
         for (int i = 0; i < nseries; i++) {
             const Series *s = &series[i];
             if (s->family != &families[f])
@@ -151,11 +129,11 @@ char *metrics_render(void)
             if (s->family->type == METRIC_HISTOGRAM)
                 render_histogram(&o, s);
             else if (s->labels[0])
-                out_printf(&o, "%s{%s} %.17g\n", s->family->name, s->labels, s->value);
+                buf_addf(&o, "%s{%s} %.17g\n", s->family->name, s->labels, s->value);
             else
-                out_printf(&o, "%s %.17g\n", s->family->name, s->value);
+                buf_addf(&o, "%s %.17g\n", s->family->name, s->value);
         }
     }
     pthread_mutex_unlock(&lock);
-    return o.buf;
+    return buf_take(&o, NULL);
 }

@@ -100,16 +100,19 @@ static int addr_bytes(const struct sockaddr *sa, unsigned char out[16])
 
 int netacl_internal(const struct sockaddr *sa)
 {
-    static const char *const v4[] = {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
-                                     "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24",
-                                     "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
-                                     "203.0.113.0/24", "224.0.0.0/3", NULL};
+    static const char *const v4[] = {"0.0.0.0/8",       "10.0.0.0/8",
+                                     "100.64.0.0/10",   "127.0.0.0/8",
+                                     "169.254.0.0/16",  "172.16.0.0/12",
+                                     "192.0.0.0/24",    "192.0.2.0/24",
+                                     "192.168.0.0/16",  "198.18.0.0/15",
+                                     "198.51.100.0/24", "203.0.113.0/24",
+                                     "224.0.0.0/3",     NULL};
     /* IPv6 forms that carry or reach an IPv4 address (IPv4-compatible ::/96,
      * SIIT ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4
      * 2002::/16) are refused whole: the IPv4 inside may be internal. */
-    static const char *const v6[] = {"::/96", "::ffff:0:0:0/96", "fc00::/7", "fe80::/10", "fec0::/10",
-                                     "ff00::/8", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16",
-                                     "100::/64", "2001:db8::/32", NULL};
+    static const char *const v6[] = {"::/96",     "::ffff:0:0:0/96", "fc00::/7",      "fe80::/10",
+                                     "fec0::/10", "ff00::/8",        "64:ff9b::/96",  "64:ff9b:1::/48",
+                                     "2002::/16", "100::/64",        "2001:db8::/32", NULL};
     unsigned char a[16];
     int family = addr_bytes(sa, a);
     if (family < 0)
@@ -137,7 +140,8 @@ int netacl_permits(const NetAcl *acl, const struct sockaddr *sa, char *why, size
         if (acl->blocks[i].family == family && prefix_match(a, acl->blocks[i].addr, acl->blocks[i].bits))
             return 1;
     if (why) /* the address itself is not told: it may be an internal one the caller does not know */
-        snprintf(why, whylen, "refused: the host's address is loopback, private, link-local, metadata or "
-                              "otherwise internal (allow it with the executor's --http-allow)");
+        snprintf(why, whylen,
+                 "refused: the host's address is loopback, private, link-local, metadata or "
+                 "otherwise internal (allow it with the executor's --http-allow)");
     return 0;
 }

@@ -9,7 +9,7 @@ static void env_name(const char *name, char *out, size_t len)
 {
     size_t i = 0, j = snprintf(out, len, "DTS_");
     for (; name[i] != '\0' && j + 1 < len; i++)
-        out[j++] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+        out[j++] = (char)(name[i] == '-' ? '_' : toupper((unsigned char)name[i]));
     out[j] = '\0';
 }
 
@@ -22,8 +22,8 @@ static int set_value(const Option *o, const char *value, const char *from, char 
     char *end;
     long v = strtol(value, &end, 10);
     if (*value == '\0' || *end != '\0' || v < o->min || v > o->max) {
-        snprintf(err, errlen, "%s: %s must be an integer from %ld to %ld (got \"%.40s\")", from,
-                 o->name, o->min, o->max, value);
+        snprintf(err, errlen, "%s: %s must be an integer from %ld to %ld (got \"%.40s\")", from, o->name,
+                 o->min, o->max, value);
         return -1;
     }
     *(long *)o->dest = v;
@@ -38,8 +38,7 @@ static const Option *find(const Option *opts, const char *name, size_t len)
     return NULL;
 }
 
-static int parse_flags(const Option *opts, int argc, char **argv, char *seen, char *err,
-                       size_t errlen)
+static int parse_flags(const Option *opts, int argc, char **argv, char *seen, char *err, size_t errlen)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -90,8 +89,8 @@ int opts_parse(const Option *opts, int argc, char **argv, char *err, size_t errl
 
 void opts_usage(FILE *out, const char *role, const char *summary, const Option *opts)
 {
-    fprintf(out, "usage: dts %s [options]\n\n%s\n\noptions (each also settable as DTS_NAME):\n",
-            role, summary);
+    fprintf(out, "usage: dts %s [options]\n\n%s\n\noptions (each also settable as DTS_NAME):\n", role,
+            summary);
     for (const Option *o = opts; o->name != NULL; o++) {
         char env[64];
         env_name(o->name, env, sizeof env);

@@ -10,9 +10,9 @@ typedef enum { OPT_STR, OPT_INT } OptType;
 typedef struct Option {
     const char *name; /* "redis": --redis VALUE, --redis=VALUE, or DTS_REDIS */
     OptType type;
-    void *dest;       /* const char ** for OPT_STR, long * for OPT_INT */
-    const char *def;  /* default as text, or NULL */
-    long min, max;    /* bounds for OPT_INT */
+    void *dest;      /* const char ** for OPT_STR, long * for OPT_INT */
+    const char *def; /* default as text, or NULL */
+    long min, max;   /* bounds for OPT_INT */
     const char *help;
 } Option;
 

@@ -11,12 +11,14 @@
 
 void procmetrics_declare(void)
 {
-    metrics_declare("process_cpu_seconds_total", METRIC_COUNTER, "Total user and system CPU time spent in seconds.");
+    metrics_declare("process_cpu_seconds_total", METRIC_COUNTER,
+                    "Total user and system CPU time spent in seconds.");
     metrics_declare("process_resident_memory_bytes", METRIC_GAUGE, "Resident memory size in bytes.");
     metrics_declare("process_virtual_memory_bytes", METRIC_GAUGE, "Virtual memory size in bytes.");
     metrics_declare("process_open_fds", METRIC_GAUGE, "Number of open file descriptors.");
     metrics_declare("process_max_fds", METRIC_GAUGE, "Maximum number of open file descriptors.");
-    metrics_declare("process_start_time_seconds", METRIC_GAUGE, "Start time of the process since unix epoch in seconds.");
+    metrics_declare("process_start_time_seconds", METRIC_GAUGE,
+                    "Start time of the process since unix epoch in seconds.");
 }
 
 /* The system's boot time in seconds since the epoch (btime in /proc/stat), or -1. */
@@ -26,6 +28,7 @@ static double boot_time(void)
     char line[256];
     double btime = -1;
     while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        /* NOLINTNEXTLINE(cert-err34-c): the kernel writes /proc/stat; the conversion count is checked */
         if (sscanf(line, "btime %lf", &btime) == 1)
             break;
     if (f != NULL)
@@ -47,15 +50,18 @@ static void start_time(void)
     double btime = boot_time();
     /* after ")": state(3) then fields 4..21, then starttime(22) */
     if (p != NULL && btime > 0 &&
+        /* NOLINTNEXTLINE(cert-err34-c): the kernel writes /proc/self/stat; the conversion count is checked */
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
                &ticks) == 1)
-        metrics_set("process_start_time_seconds", NULL, btime + (double)ticks / (double)sysconf(_SC_CLK_TCK));
+        metrics_set("process_start_time_seconds", NULL,
+                    btime + (double)ticks / (double)sysconf(_SC_CLK_TCK));
 }
 
 static void memory(void)
 {
     unsigned long long pages_virt, pages_res;
     FILE *f = fopen("/proc/self/statm", "r");
+    /* NOLINTNEXTLINE(cert-err34-c): the kernel writes /proc/self/statm; the conversion count is checked */
     if (f != NULL && fscanf(f, "%llu %llu", &pages_virt, &pages_res) == 2) {
         double page = (double)sysconf(_SC_PAGESIZE);
         metrics_set("process_virtual_memory_bytes", NULL, (double)pages_virt * page);

@@ -17,10 +17,11 @@
 #include "cluster_slot.h"
 #include "log.h"
 #include "mem.h"
+#include "num.h"
 
-#define REDIRECTS_MAX 5     /* MOVED/ASK/TRYAGAIN hops for one command */
+#define REDIRECTS_MAX 5      /* MOVED/ASK/TRYAGAIN hops for one command */
 #define REFRESH_EVERY_MS 100 /* at most this often while the map is stale */
-#define ARGS_MAX 32         /* arguments parsed to find the first key */
+#define ARGS_MAX 32          /* arguments parsed to find the first key */
 
 typedef struct Node {
     char *host;
@@ -250,8 +251,11 @@ static Redirect redirect_of(const redisReply *r, int *slot, char *host, size_t h
     const char *colon = strrchr(addr, ':');
     if (*p != ' ' || colon == NULL || *slot < 0 || *slot >= CLUSTER_SLOTS)
         return REDIRECT_NONE;
+    long long portnum;
+    if (num_parse(colon + 1, 1, 65535, &portnum) != 0)
+        return REDIRECT_NONE;
     snprintf(host, hostlen, "%.*s", (int)(colon - addr), addr);
-    *port = atoi(colon + 1);
+    *port = (int)portnum;
     return moved ? REDIRECT_MOVED : REDIRECT_ASK;
 }
 
@@ -340,7 +344,8 @@ static int is_script(const char *cmd, size_t len)
 {
     const char *argv[1];
     size_t lens[1];
-    return resp_args(cmd, len, argv, lens, 1) == 1 && lens[0] == 6 && strncasecmp(argv[0], "SCRIPT", 6) == 0;
+    return resp_args(cmd, len, argv, lens, 1) == 1 && lens[0] == 6 &&
+           strncasecmp(argv[0], "SCRIPT", 6) == 0;
 }
 
 redisReply *rcluster_command(RConn *rc, const char *cmd, size_t len)

@@ -13,8 +13,7 @@ typedef struct RCluster RCluster;
 /* A cluster client that starts from the N seed nodes HOSTS:PORTS, logging in
  * with USER/PASSWORD (either may be NULL). Copies everything. Free with
  * rcluster_free (NULL is a no-op). */
-RCluster *rcluster_new(char *const *hosts, const int *ports, int n, const char *user,
-                       const char *password);
+RCluster *rcluster_new(char *const *hosts, const int *ports, int n, const char *user, const char *password);
 void rcluster_free(RCluster *c);
 
 /* Loads the slot map if it is missing or stale. Returns 0 or -1 (RC->errstr). */

@@ -2,6 +2,7 @@
 #include "rconn.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "num.h"
 #include "rcluster.h"
 
 #define BACKOFF_MIN_MS 50
@@ -132,8 +134,8 @@ static int parse_sentinel(RConn *rc, const char *s, char *err, size_t errlen)
     }
     rc->master = xstrdup(slash + 1);
     rc->host = xstrdup("");
-    return parse_hosts(s, (size_t)(slash - s), &rc->sentinel_hosts, &rc->sentinel_ports,
-                       &rc->nsentinels, err, errlen);
+    return parse_hosts(s, (size_t)(slash - s), &rc->sentinel_hosts, &rc->sentinel_ports, &rc->nsentinels,
+                       err, errlen);
 }
 
 RConn *rconn_node_new(const char *host, int port, const char *user, const char *password)
@@ -262,9 +264,9 @@ int rconn_ensure(RConn *rc)
      * reach a child (actions are exec'd by the executor). */
     fcntl(rc->ctx->fd, F_SETFD, FD_CLOEXEC);
     struct timeval io = {.tv_sec = IO_TIMEOUT_S};
-    const char *seam = getenv("DTS_REDIS_TIMEOUT_MS"); /* test seam: a short I/O timeout */
-    if (seam != NULL && atoll(seam) > 0)
-        io = (struct timeval){.tv_sec = atoll(seam) / 1000, .tv_usec = atoll(seam) % 1000 * 1000};
+    long long seam; /* test seam: a short I/O timeout */
+    if (num_parse(getenv("DTS_REDIS_TIMEOUT_MS"), 1, LLONG_MAX, &seam) == 0)
+        io = (struct timeval){.tv_sec = seam / 1000, .tv_usec = seam % 1000 * 1000};
     redisSetTimeout(rc->ctx, io);
     redisEnableKeepAlive(rc->ctx);
     if (handshake(rc) != 0)

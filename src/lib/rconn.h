@@ -18,8 +18,8 @@ typedef struct RConn {
     int port, db;
     int backoff_ms;
     int64_t retry_at_ms;
-    int64_t last_ok_ms; /* when a reply last arrived: older means maybe stale */
-    uint64_t conns;     /* connections made: a pipelined reply belongs to one */
+    int64_t last_ok_ms;       /* when a reply last arrived: older means maybe stale */
+    uint64_t conns;           /* connections made: a pipelined reply belongs to one */
     struct RCluster *cluster; /* cluster mode (rcluster.c), else NULL */
     char **sentinel_hosts;    /* sentinel mode: where to ask for MASTER */
     int *sentinel_ports, nsentinels;

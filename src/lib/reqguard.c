@@ -52,7 +52,8 @@ ReqGuard *reqguard_new(const char *hosts, const char *cors_origin, char *err, si
     char *copy = xstrdup(hosts ? hosts : ""), *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         if (!host_name_valid(tok)) {
-            snprintf(err, errlen, "bad allowed host \"%.60s\" (want a DNS name, \".domain\" or \"*\")", tok);
+            snprintf(err, errlen, "bad allowed host \"%.60s\" (want a DNS name, \".domain\" or \"*\")",
+                     tok);
             free(copy);
             reqguard_free(g);
             return NULL;

@@ -11,11 +11,11 @@ typedef struct ReqGuard ReqGuard;
 /* The parts of a request the guard judges; NULL for an absent header. */
 typedef struct GuardRequest {
     const char *method;
-    const char *host;           /* Host */
-    const char *origin;         /* Origin */
-    const char *fetch_site;     /* Sec-Fetch-Site */
-    const char *fetch_mode;     /* Sec-Fetch-Mode (only its presence counts) */
-    const char *content_type;   /* Content-Type */
+    const char *host;         /* Host */
+    const char *origin;       /* Origin */
+    const char *fetch_site;   /* Sec-Fetch-Site */
+    const char *fetch_mode;   /* Sec-Fetch-Mode (only its presence counts) */
+    const char *content_type; /* Content-Type */
 } GuardRequest;
 
 /* Makes a guard. HOSTS is a comma-separated list of extra host names the

@@ -1,6 +1,7 @@
 /* router: routes are data (method, pattern, handler, scope), matched purely. */
 #include "router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Matches PATH against PATTERN segment by segment, capturing {name} segments. */
@@ -12,8 +13,7 @@ static int path_match(const char *pattern, const char *path, RouteMatch *m)
         if (*p == '{') {
             const char *close = strchr(p, '}');
             size_t len = strcspn(s, "/");
-            if (close == NULL || len == 0 || len >= ROUTER_PARAM_MAX ||
-                m->nparams == ROUTER_MAX_PARAMS)
+            if (close == NULL || len == 0 || len >= ROUTER_PARAM_MAX || m->nparams == ROUTER_MAX_PARAMS)
                 return 0;
             memcpy(m->params[m->nparams], s, len);
             m->params[m->nparams++][len] = '\0';
@@ -26,8 +26,7 @@ static int path_match(const char *pattern, const char *path, RouteMatch *m)
     return *p == '\0' && *s == '\0';
 }
 
-int router_match(const Route *routes, size_t n, const char *method, const char *path,
-                 RouteMatch *m)
+int router_match(const Route *routes, size_t n, const char *method, const char *path, RouteMatch *m)
 {
     int path_seen = 0;
     char allow[sizeof m->allow] = "";
@@ -39,11 +38,9 @@ int router_match(const Route *routes, size_t n, const char *method, const char *
             m->route = &routes[i];
             return ROUTER_OK;
         }
-        if (strlen(allow) + strlen(routes[i].method) + 3 < sizeof allow) {
-            if (allow[0] != '\0')
-                strcat(allow, ", ");
-            strcat(allow, routes[i].method);
-        }
+        size_t used = strlen(allow);
+        if (used + strlen(routes[i].method) + 3 < sizeof allow)
+            snprintf(allow + used, sizeof allow - used, "%s%s", used ? ", " : "", routes[i].method);
     }
     memcpy(m->allow, allow, sizeof allow);
     return path_seen ? ROUTER_METHOD_NOT_ALLOWED : ROUTER_NOT_FOUND;

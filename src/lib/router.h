@@ -28,7 +28,6 @@ enum { ROUTER_OK = 0, ROUTER_NOT_FOUND = -1, ROUTER_METHOD_NOT_ALLOWED = -2 };
  * Returns ROUTER_OK and fills *m, ROUTER_METHOD_NOT_ALLOWED when the path
  * matches some route but not with this method, or ROUTER_NOT_FOUND. Captured
  * segments longer than ROUTER_PARAM_MAX - 1 or empty never match. Pure. */
-int router_match(const Route *routes, size_t n, const char *method, const char *path,
-                 RouteMatch *m);
+int router_match(const Route *routes, size_t n, const char *method, const char *path, RouteMatch *m);
 
 #endif

@@ -1,94 +1,119 @@
--- Completes a run, in one step, only if this executor still owns the entry
--- with the delivery count it started with (a stale executor's late result is
--- dropped): XACK and XDEL the entry, record the run's outcome, clear the task's
--- overlap marker, schedule the next attempt (a retry token in the due set,
--- dispatched by a scheduler: never a sleep in the executor; in the held hash
--- while the task is paused) or record the occurrence as dead, update the
--- task's last run and counters, complete a one-time task, trim the run history
--- by count and age, and emit an event. A run record that is missing (trimmed
--- or lost) is rebuilt from the arguments, so the retry and the completion
--- still happen. Times, labels too, are Redis's (TIME).
--- KEYS: 1 ready, 2 task, 3 runs hash, 4 run index, 5 events, 6 due, 7 dead, 8 held
--- ARGV: 1 entry id, 2 group, 3 consumer, 4 delivery count at start, 5 run id,
---       6 status, 7 exit code ('' = none), 8 output, 9 reserved (''), 10 error
---       ('' = none), 11 runs kept, 12 events maxlen, 13 retry delay ms ('' = no
---       retry), 14 retry token, 15 dead (1: attempts used up), 16 history max
---       age ms, 17 http status ('' = none), 18 task id, 19 occurrence id,
---       20 sched ms, 21 attempt, 22 scheduled_at (RFC 3339)
--- Returns 1 if recorded, 0 if the entry was no longer ours.
+-- Completes runs, a batch of one shard in one call; each only if this
+-- executor still owns its entry with the delivery count it started with (a
+-- stale executor's late result is dropped): XACK and XDEL the entry, store the
+-- run's final record (encoded by the caller, src/run_record.c; this script
+-- adds only Redis's finish time), clear the task's overlap marker, schedule
+-- the next attempt (a retry token in the due set, dispatched by a scheduler:
+-- never a sleep in the executor; in the held hash while the task is paused) or
+-- record the occurrence as dead, update the task's last run and counters,
+-- complete a one-time task, trim the run history when it is over the kept
+-- count (by count, and by age while at it; the scheduler's sweeper trims by
+-- age too), and emit an event. A run record that is missing (trimmed or lost)
+-- is indexed again, so the retry and the completion still happen. Times,
+-- labels too, are Redis's (TIME).
+-- A final attempt of a task with chained tasks ("then", issue 16) adds one
+-- entry per chained task to the shard's outbox in this same step, so a crash
+-- after it loses none; a scheduler drains the outbox (src/chain.c). A chained
+-- run's record keeps the run that chained it (source_run, from the task's
+-- 'chained:<sched>' field, deleted with the last attempt).
+-- KEYS: 1 ready, 2 events, 3 due, 4 dead, 5 outbox, then per run i (0-based)
+--       at 6 + 4i: task, runs hash, run index, held hash
+-- ARGV: 1 group, 2 consumer, 3 runs kept, 4 events maxlen, 5 history max age
+--       ms, 6 and 7 the lowest and the highest entry id of the batch (one
+--       XPENDING reads every fence, lib/fences.lua), then per run a block of 16: entry id, delivery count at start, run
+--       id, status, exit code ('' = none), the record after its opening brace
+--       without finished_ms, the task's last_run likewise, error ('' = none),
+--       retry delay ms ('' = no retry), retry token, dead (1: attempts used
+--       up), task id, occurrence id, sched ms, attempt, kind
+-- Returns, per run, 1 if recorded, 0 if the entry was no longer ours.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
--- include: rfc3339.lua
-local now_text = rfc3339(now)
-local p = redis.call('XPENDING', KEYS[1], ARGV[2], ARGV[1], ARGV[1], 1)
-if #p == 0 or p[1][2] ~= ARGV[3] or p[1][4] ~= tonumber(ARGV[4]) then return 0 end
-redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
-redis.call('XDEL', KEYS[1], ARGV[1])
-local task = redis.call('HMGET', KEYS[2], 'state', 'next', 'inflight')
-if not task[1] then return 1 end -- the task was deleted meanwhile
-if task[3] == ARGV[1] then
-  redis.call('HDEL', KEYS[2], 'inflight', 'inflight_at', 'inflight_run')
-end
-local raw = redis.call('HGET', KEYS[3], ARGV[5])
-local run
-if raw then
-  run = cjson.decode(raw)
-else
-  run = {id = ARGV[5], task_id = ARGV[18], occurrence_id = ARGV[19], attempt = tonumber(ARGV[21]),
-    scheduled_at = ARGV[22], started_at = cjson.null, executor = ARGV[3]}
-  redis.call('ZADD', KEYS[4], now, ARGV[5])
-end
-run.status = ARGV[6]
-run.finished_at = now_text
-run.output = ARGV[8]
-if ARGV[7] ~= '' then run.exit_code = tonumber(ARGV[7]) end
-if ARGV[10] ~= '' then run.error = ARGV[10] end
-if ARGV[17] ~= '' then run.http_status = tonumber(ARGV[17]) end
-local retrying = ARGV[13] ~= ''
-if retrying then
-  local due = now + tonumber(ARGV[13])
-  if task[1] == 'paused' then
-    redis.call('HSET', KEYS[8], ARGV[14], due)
-  else
-    redis.call('ZADD', KEYS[6], due, ARGV[14])
-  end
-  run.next_attempt_in_ms = tonumber(ARGV[13])
-end
-if ARGV[15] == '1' then
-  redis.call('XADD', KEYS[7], 'MAXLEN', '~', 10000, '*', 'task', ARGV[18], 'occurrence',
-    ARGV[19], 'sched', ARGV[20], 'attempts', ARGV[21],
-    'error', run.error or ('exit code ' .. tostring(ARGV[7])), 'at', now)
-  run.dead = true
-end
-redis.call('HSET', KEYS[3], ARGV[5], cjson.encode(run))
-if ARGV[6] == 'succeeded' then
-  redis.call('HINCRBY', KEYS[2], 'runs_succeeded', 1)
-else
-  redis.call('HINCRBY', KEYS[2], 'runs_failed', 1)
-end
-redis.call('HSET', KEYS[2], 'last_run', cjson.encode({id = ARGV[5], status = ARGV[6],
-  scheduled_at = run.scheduled_at, finished_at = now_text, attempt = run.attempt}))
-if task[2] == '' and task[1] == 'active' and not retrying then
-  redis.call('HSET', KEYS[2], 'state', 'completed', 'completed_at', now)
-end
-local excess = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[11])
-local cutoff = now - tonumber(ARGV[16])
-local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
-local old = {}
-if excess > 0 then
-  old = redis.call('ZRANGE', KEYS[4], 0, excess - 1)
-end
-if oldest[2] and tonumber(oldest[2]) < cutoff then
-  local aged = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', cutoff)
+local group, consumer = ARGV[1], ARGV[2]
+local kept, max_age = tonumber(ARGV[3]), tonumber(ARGV[5])
+local stamp = '{"finished_ms":' .. now .. ','
+-- include: fences.lua
+local owned = fences(KEYS[1], group, consumer, ARGV[6], ARGV[7], (#ARGV - 7) / 16 + 256)
+
+-- Trims the run history of keys K when it is over the kept count.
+local function trim(k)
+  local excess = redis.call('ZCARD', k.runidx) - kept
+  if excess <= 0 then return end
+  local old = redis.call('ZRANGE', k.runidx, 0, excess - 1)
+  local aged = redis.call('ZRANGE', k.runidx, '-inf', now - max_age, 'BYSCORE')
   if #aged > #old then old = aged end
-end
-for _, id in ipairs(old) do
-  local rec = redis.call('HGET', KEYS[3], id)
-  if not rec or cjson.decode(rec).status ~= 'running' then
-    redis.call('HDEL', KEYS[3], id)
-    redis.call('ZREM', KEYS[4], id)
+  for _, id in ipairs(old) do
+    local rec = redis.call('HGET', k.runs, id)
+    -- A record still running is kept (cjson writes it compact; a string value
+    -- can never hold this text unescaped).
+    if not rec or not string.find(rec, '"status":"running"', 1, true) then
+      redis.call('HDEL', k.runs, id)
+      redis.call('ZREM', k.runidx, id)
+    end
   end
 end
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[12], '*', 'type', 'run.finished', 'task',
-  ARGV[18], 'run', ARGV[5], 'status', ARGV[6], 'at', now)
-return 1
+
+-- Completes run A (keys K); returns 1 or 0.
+local function complete_one(k, a)
+  if owned(a.id) ~= a.deliveries then return 0 end
+  redis.call('XACK', KEYS[1], group, a.id)
+  redis.call('XDEL', KEYS[1], a.id)
+  -- One read of the task: its state, next due, overlap marker, chained tasks,
+  -- and (a chained run or its retry) the run that chained it.
+  local chained = a.kind == 'chained' or a.kind == 'retry'
+  local task = redis.call('HMGET', k.task, 'state', 'next', 'inflight', 'then',
+    chained and 'chained:' .. a.sched or 'state')
+  if not task[1] then return 1 end -- the task was deleted meanwhile
+  if task[3] == a.id then
+    redis.call('HDEL', k.task, 'inflight', 'inflight_at', 'inflight_run')
+  end
+  local retrying = a.retry_ms ~= ''
+  if retrying then
+    local due = now + tonumber(a.retry_ms)
+    if task[1] == 'paused' then
+      redis.call('HSET', k.held, a.token, due)
+    else
+      redis.call('ZADD', KEYS[3], due, a.token)
+    end
+  end
+  if a.dead == '1' then
+    local why = a.error ~= '' and a.error or ('exit code ' .. a.exit_code)
+    redis.call('XADD', KEYS[4], 'MAXLEN', '~', 10000, '*', 'task', a.task, 'occurrence', a.occ,
+      'sched', a.sched, 'attempts', a.attempt, 'error', why, 'at', now)
+  end
+  local record, source = a.record, chained and task[5]
+  if source then record = '"source_run":' .. cjson.encode(source) .. ',' .. record end
+  if redis.call('HSET', k.runs, a.run_id, stamp .. record) == 1 then
+    redis.call('ZADD', k.runidx, now, a.run_id) -- its record was gone
+  end
+  redis.call('HINCRBY', k.task, a.status == 'succeeded' and 'runs_succeeded' or 'runs_failed', 1)
+  if task[2] == '' and task[1] == 'active' and not retrying then
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last, 'state', 'completed', 'completed_at', now)
+  else
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last)
+  end
+  if not retrying then -- chain (issue 16): the run is final; queue its chained tasks
+    if source then redis.call('HDEL', k.task, 'chained:' .. a.sched) end
+    local targets = task[4]
+    for _, c in ipairs(targets and targets ~= '' and cjson.decode(targets) or {}) do
+      if c.on == 'always' or (c.on == 'success') == (a.status == 'succeeded') then
+        redis.call('XADD', KEYS[5], '*', 'task', c.task, 'source', a.run_id, 'source_task', a.task)
+      end
+    end
+  end
+  trim(k)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'run.finished', 'task', a.task,
+    'run', a.run_id, 'status', a.status, 'at', now)
+  return 1
+end
+
+local out = {}
+for n = 0, (#ARGV - 7) / 16 - 1 do
+  local b, i = 6 + 4 * n, 8 + 16 * n
+  local k = {task = KEYS[b], runs = KEYS[b + 1], runidx = KEYS[b + 2], held = KEYS[b + 3]}
+  local a = {id = ARGV[i], deliveries = tonumber(ARGV[i + 1]), run_id = ARGV[i + 2], status = ARGV[i + 3],
+    exit_code = ARGV[i + 4], record = ARGV[i + 5], last = ARGV[i + 6], error = ARGV[i + 7],
+    retry_ms = ARGV[i + 8], token = ARGV[i + 9], dead = ARGV[i + 10], task = ARGV[i + 11],
+    occ = ARGV[i + 12], sched = ARGV[i + 13], attempt = ARGV[i + 14], kind = ARGV[i + 15]}
+  out[n + 1] = complete_one(k, a)
+end
+return out

@@ -7,8 +7,8 @@
 -- runs it at once.
 -- KEYS: 1 ready, 2 task, 3 runs hash, 4 events
 -- ARGV: 1 entry id, 2 group, 3 consumer, 4 delivery count at start, 5 run id,
---       6 task id, 7 sched ms, 8 next attempt, 9 kind, 10 finished_at,
---       11 error, 12 events maxlen, 13 output
+--       6 task id, 7 sched ms, 8 next attempt, 9 kind, 10 error, 11 events
+--       maxlen, 12 output
 -- Returns 1 if handed back, 0 if the entry was no longer ours.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -23,14 +23,14 @@ local raw = redis.call('HGET', KEYS[3], ARGV[5])
 if raw then
   local run = cjson.decode(raw)
   run.status = 'interrupted'
-  run.error = ARGV[11]
-  run.finished_at = ARGV[10]
-  run.output = ARGV[13]
+  run.error = ARGV[10]
+  run.finished_ms = now
+  run.output = ARGV[12]
   redis.call('HSET', KEYS[3], ARGV[5], cjson.encode(run))
 end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   redis.call('XADD', KEYS[1], '*', 'task', ARGV[6], 'sched', ARGV[7], 'attempt', ARGV[8], 'kind', ARGV[9])
 end
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[12], '*', 'type', 'run.finished', 'task', ARGV[6],
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], '*', 'type', 'run.finished', 'task', ARGV[6],
   'run', ARGV[5], 'status', 'interrupted', 'at', now)
 return 1

@@ -10,9 +10,10 @@
 -- KEYS: 1 task hash, 2 due, 3 ready, 4 events, 5 held hash
 -- ARGV: 1 id, 2 expected version ('' = any), 3 now_ms, 4 mode (keep or
 --       reschedule), 5 expected pending due ('' = none), 6 due_ms (-1: never),
---       7 immediate, 8 events maxlen, 9 skipped, 10 coalesced, 11 N, then N
---       scheduled ms of old occurrences to run now, then the spec's fields as
---       name, value pairs
+--       7 immediate, 8 events maxlen, 9 skipped, 10 coalesced, 11 and 12 the
+--       held token of a run-now occurrence around its scheduled ms (made in C,
+--       occurrence.c: head .. sched .. tail), 13 N, then N scheduled ms of old
+--       occurrences to run now, then the spec's fields as name, value pairs
 -- Returns the new version, or an error reply ENOTFOUND / ESTALE / ERETRY.
 local version = redis.call('HGET', KEYS[1], 'version')
 if not version then return redis.error_reply('ENOTFOUND no such task') end
@@ -25,12 +26,12 @@ if state == 'paused' then pending = f[3] or '' end
 if ARGV[4] == 'reschedule' and pending ~= ARGV[5] then
   return redis.error_reply('ERETRY the task was dispatched meanwhile')
 end
-local nsettle = tonumber(ARGV[11])
-redis.call('HSET', KEYS[1], unpack(ARGV, 12 + nsettle))
+local nsettle = tonumber(ARGV[13])
+redis.call('HSET', KEYS[1], unpack(ARGV, 14 + nsettle))
 if ARGV[4] == 'reschedule' then
   local id = ARGV[1]
   for i = 1, nsettle do
-    local sched = ARGV[11 + i]
+    local sched = ARGV[13 + i]
     redis.call('XADD', KEYS[3], '*', 'task', id, 'sched', sched, 'attempt', 1, 'kind', 'schedule')
     redis.call('HINCRBY', KEYS[1], 'dispatched', 1)
     redis.call('HSET', KEYS[1], 'last_sched', sched)
@@ -44,7 +45,7 @@ if ARGV[4] == 'reschedule' then
   if ARGV[7] == '1' then
     local sched = fresh_sched(KEYS[1], KEYS[2], id) -- its own identity, as a trigger's
     if state == 'paused' then
-      redis.call('HSET', KEYS[5], 'retry:' .. id .. ':' .. sched .. ':1:now', sched)
+      redis.call('HSET', KEYS[5], ARGV[11] .. sched .. ARGV[12], sched)
     else
       redis.call('XADD', KEYS[3], '*', 'task', id, 'sched', sched, 'attempt', 1, 'kind', 'now')
     end

@@ -1,11 +1,12 @@
 -- One bounded step of a shard's sweep (see src/sweeper.c): for each task of
 -- the batch, deletes a completed task whose retention has passed (with its
--- history, held occurrences and index entries), or trims its run history by
+-- history, held occurrences, backfill set and index entries), or trims its run history by
 -- count and age (never a run still running), and moves the shard's cursor on.
 -- A completed task without completed_at (completed before this field) starts
 -- its retention now. Times are Redis's (TIME).
 -- KEYS: 1 tasks index, 2 due, 3 sweep state hash, 4 events, then per task
---       i (from 0) 5+4i task hash, 6+4i runs hash, 7+4i run index, 8+4i held
+--       i (from 0) 5+5i task hash, 6+5i runs hash, 7+5i run index, 8+5i held,
+--       9+5i backfill set
 -- ARGV: 1 runs kept, 2 history max age ms, 3 completed retention ms,
 --       4 events maxlen, 5 the cursor after this batch ('' = wrap), 6.. ids
 -- Returns {runs trimmed, tasks deleted}.
@@ -33,7 +34,8 @@ end
 
 for i = 0, #ARGV - 6 do
   local id = ARGV[6 + i]
-  local task, runs, idx, held = KEYS[5 + 4 * i], KEYS[6 + 4 * i], KEYS[7 + 4 * i], KEYS[8 + 4 * i]
+  local task, runs, idx, held = KEYS[5 + 5 * i], KEYS[6 + 5 * i], KEYS[7 + 5 * i], KEYS[8 + 5 * i]
+  local backfill = KEYS[9 + 5 * i]
   local s = redis.call('HMGET', task, 'state', 'completed_at')
   if not s[1] then
     redis.call('ZREM', KEYS[1], id) -- an index entry without its task
@@ -41,7 +43,7 @@ for i = 0, #ARGV - 6 do
     redis.call('HSET', task, 'completed_at', now)
     trim(runs, idx)
   elseif s[1] == 'completed' and tonumber(s[2]) < now - tonumber(ARGV[3]) then
-    redis.call('DEL', task, runs, idx, held)
+    redis.call('DEL', task, runs, idx, held, backfill)
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZREM', KEYS[2], id)
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', 'type', 'task.deleted', 'task', id,

@@ -278,12 +278,23 @@ class Property:
     def violate(self, kind, detail):
         self.violations.setdefault(kind, []).append(detail)
 
+    def held_from(self, sent):
+        """The earliest due time a pause or delete sent at SENT may hold: HOLD_MS
+        before it, or, when it came while a stopped scheduler's shards waited
+        for its lease (occurrences due since the stop were not dispatched yet),
+        from that stop on."""
+        held = sent - HOLD_MS
+        for ev in self.events:
+            if ev["role"] == "scheduler" and ev["t"] <= sent <= ev["t"] + LEASE_TTL_MS + 2000 + HOLD_MS:
+                held = min(held, ev["t"] - 1000)
+        return held
+
     def pause_windows(self, m, end):
         """(held_from, pause_answered, resume_sent, resume_answered) per pause;
         an open pause ends at END."""
         out = []
         for ps, pa, rs, ra in m["pauses"]:
-            out.append((ps - HOLD_MS, pa, rs if rs is not None else end, ra if ra is not None else end,
+            out.append((self.held_from(ps), pa, rs if rs is not None else end, ra if ra is not None else end,
                         ra is not None))
         return out
 
@@ -292,7 +303,7 @@ class Property:
         delete: {occurrence id: scheduled ms}."""
         last = cutoff
         if m["deleted"]:
-            last = min(last, m["deleted"][0] - HOLD_MS)
+            last = min(last, self.held_from(m["deleted"][0]))
         occs = {}
         if m["kind"] in ("cron", "forbid"):
             for s in range(m["first"], last + 1, 1000):

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_view.h"
 #include "store.h"
+#include "store_create.h"
 #include "store_events.h"
 #include "store_private.h"
 
@@ -21,6 +23,10 @@ const char script_create[] = "", script_replace[] = "", script_set_state[] = "",
            script_start[] = "", script_touch[] = "", script_complete[] = "", script_requeue[] = "",
            script_redrive[] = "", script_handback[] = "", script_reject[] = "", script_sweep[] = "",
            script_sweep_consumers[] = "";
+const char script_create_batch[] = "";
+const char script_due_take[] = "";
+const char script_backfill[] = "";
+const char script_chain[] = "", script_conc[] = ""; /* issue 16 */
 
 void fuzz_rconn_feed(const uint8_t *data, size_t size); /* fuzz_rconn.c */
 
@@ -95,7 +101,8 @@ static void sched_calls(Store *st, int op)
     int shards[SHARDS] = {0, 1, 2, 3}, held[SHARDS], counts[SHARDS], dispatched;
     static DueItem items[SHARDS * 4];
     long long len[SHARDS], pending[SHARDS];
-    int64_t earliest;
+    static int64_t late[SHARDS * 4];
+    DueTaken taken = {.late_ms = late};
     json_t *alive = NULL;
     switch (op) {
     case 0:
@@ -107,16 +114,11 @@ static void sched_calls(Store *st, int op)
         break;
     case 2:
         memset(items, 0, sizeof items);
-        store_due_fetch(st, shards, SHARDS, 1795700000000, 4, items, counts, &earliest);
+        store_due_take(st, shards, SHARDS, 4, 5000, items, counts, &taken);
         break;
     case 3:
         memset(items, 0, sizeof items);
-        for (int i = 0; i < 4; i++)
-            strcpy(items[i].id, TASK), strcpy(items[i].member, TASK), strcpy(items[i].due, "1795700000000");
-        {
-            int one = 1, four = 4;
-            store_due_details(st, &one, 1, items, &four, 4);
-        }
+        store_due_take(st, shards, 1, 1, 0, items, counts, &taken);
         break;
     case 4:
         memset(items, 0, sizeof items);
@@ -135,6 +137,22 @@ static void sched_calls(Store *st, int op)
     }
 }
 
+/* One create and a batch of two (a reply array per shard call). */
+static void create_calls(Store *st)
+{
+    static const char body[] = "{\"name\":\"f\",\"action\":{\"type\":\"noop\"}}";
+    TaskError err;
+    TaskSpec *spec = task_spec_parse(body, sizeof body - 1, &err);
+    TaskCreate c[2] = {{.id = TASK, .spec = spec, .due_ms = -1, .immediate = 1},
+                       {.id = "01a219632ff9c1096782f919", .spec = spec, .due_ms = 1795700000000}};
+    store_task_create_batch(st, c, 2, 1795700000000, 10, 1);
+    record_clear(&c[0].written);
+    record_clear(&c[1].written);
+    store_task_create(st, &c[0], 1795700000000, 10, 1);
+    record_clear(&c[0].written);
+    task_spec_free(spec);
+}
+
 static void api_calls(Store *st, int op)
 {
     json_t *out = NULL, *spec = NULL;
@@ -143,16 +161,16 @@ static void api_calls(Store *st, int op)
     EventCursor ec = {.ms = op & 8 ? 1795700000000 : 0, .seq = 0, .shard = 1};
     switch (op & 7) {
     case 0:
-        store_task_get(st, TASK, &out, &spec);
+        api_view_task_get(st, TASK, &out); /* the store read and its view */
         break;
     case 1:
-        store_task_list(st, &q, &out, cursor);
+        api_view_task_list(st, &q, &out, cursor);
         break;
     case 2:
         store_runs_list(st, TASK, 10, &out);
         break;
     case 3:
-        store_dead_list(st, 10, &out);
+        api_view_dead_list(st, 10, &out);
         break;
     case 4: {
         int64_t sched;
@@ -161,11 +179,12 @@ static void api_calls(Store *st, int op)
         break;
     }
     case 5:
-        store_events_read(st, &ec, 20, &out);
+        api_view_events_read(st, &ec, 20, &out);
         break;
     case 6:
         store_task_delete(st, TASK, 1795700000000);
         store_task_set_state(st, TASK, 3, "paused", -1, 1795700000000);
+        create_calls(st);
         break;
     default:
         store_check(st);

@@ -12,9 +12,13 @@ endif()
 set(S ${CMAKE_SOURCE_DIR}/src)
 set(MORE_FUZZ_TIME ${S}/cron.c ${S}/cron_parse.c ${S}/tz.c ${S}/tz_rule.c ${S}/tz_format.c
     ${S}/lib/civil.c ${S}/lib/clock.c ${S}/lib/mem.c)
-set(MORE_FUZZ_TASK ${S}/task.c ${S}/task_policy.c ${MORE_FUZZ_TIME})
+set(MORE_FUZZ_TASK ${S}/task.c ${S}/task_policy.c ${S}/action_kind.c ${S}/action_shell.c ${S}/action_http.c
+    ${S}/task_shift.c ${S}/shift.c ${S}/task_exclude.c ${S}/exclude.c ${S}/lib/whsig.c ${S}/task_exec.c
+    ${MORE_FUZZ_TIME})
 set(MORE_FUZZ_STORE ${S}/store.c ${S}/store_exec.c ${S}/store_sched.c ${S}/store_task.c
     ${S}/store_sort.c ${S}/store_dead.c ${S}/store_events.c ${S}/store_cluster.c ${S}/store_sweep.c
+    ${S}/api_view.c ${S}/lib/record.c ${S}/lib/buf.c ${S}/lib/num.c ${S}/store_create.c ${S}/store_names.c ${S}/occurrence.c
+    ${S}/run_record.c ${S}/store_slo.c ${S}/store_chain.c ${S}/store_conc.c
     ${S}/lib/log.c ${S}/lib/metrics.c ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_rconn.c ${MORE_FUZZ_TASK})
 
 # more_fuzz(NAME SOURCES... LIBS ...) builds fuzz_NAME and registers fuzz.fuzz_NAME.
@@ -42,7 +46,7 @@ function(more_fuzz name)
   set_tests_properties(fuzz.fuzz_${name} PROPERTIES TIMEOUT 120 FIXTURES_REQUIRED fuzz_${name}_corpus)
 endfunction()
 
-more_fuzz(task_spec SOURCES ${MORE_FUZZ_TASK} LIBS -ljansson)
+more_fuzz(task_spec SOURCES ${MORE_FUZZ_TASK} LIBS -ljansson -lcrypto)
 more_fuzz(router SOURCES ${S}/lib/router.c)
-more_fuzz(replies SOURCES ${MORE_FUZZ_STORE} LIBS -ljansson -lhiredis)
+more_fuzz(replies SOURCES ${MORE_FUZZ_STORE} LIBS -ljansson -lhiredis -lcrypto)
 # The regress-* inputs of the replies corpus once crashed the store (docs/hardening.md, F7).

@@ -24,6 +24,23 @@ def make_token(name, scopes):
     return token, line
 
 
+def api_with_tokens(case, grants):
+    """Starts an api for CASE (a DtsCase) that knows a token per (name, scopes)
+    in GRANTS; returns its Http client and the tokens by name."""
+    tokens, lines = {}, []
+    for name, scopes in grants:
+        tokens[name], line = make_token(name, scopes)
+        lines.append(line)
+    path = os.path.join(case.tmp, "tokens")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    port = free_port()
+    case.start("api", "--listen", f"127.0.0.1:{port}", "--tokens", path)
+    api = Http(f"http://127.0.0.1:{port}")
+    wait_for(lambda: api_up(api, "/healthz"), what="api")
+    return api, tokens
+
+
 class AuthTest(DtsCase):
     def setUp(self):
         super().setUp()

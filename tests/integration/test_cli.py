@@ -52,7 +52,7 @@ class CliTest(CliCase):
         row = [r for r in table if r.startswith("nightly ")][0]
         self.assertIn(task["id"], row)
         self.assertIn("0 3 * * * (Europe/Berlin)", row)
-        self.assertRegex(row, r"\d{4}-\d\d-\d\d 03:00:00 CET \(in \d+h\)")
+        self.assertRegex(row, r"\d{4}-\d\d-\d\d 03:00:00 CET \(in \d+[hm]\)")  # "in 50m" within the hour before
         page = self.dts("task", "get", "nightly").stdout
         self.assertRegex(page, r"Action:\s+shell: /usr/local/bin/report --daily")
         self.assertEqual(self.json_of("task", "pause", "nightly")["state"], "paused")
@@ -154,11 +154,38 @@ class CliTest(CliCase):
         # An API that does not answer: exit 5.
         self.dts("task", "list", "--api", f"http://127.0.0.1:{free_port()}", expect=SERVER)
 
-    def test_backfill_reports_a_server_without_it(self):
+    def test_backfill_queues_past_occurrences_once(self):
         self.dts("task", "create", "old", "--cron", "@hourly", "--noop")
         self.dts("task", "backfill", "old", "--from", "2030-01-01T00:00:00Z", expect=USAGE)
-        p = self.dts("task", "backfill", "old", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T05:00:00Z",
+        p = self.dts("task", "backfill", "old", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T05:00:00Z")
+        self.assertIn("5 queued, 0 already", p.stdout)
+        again = self.json_of("task", "backfill", "old", "--from", "2026-01-01T03:00:00Z", "--to",
+                             "2026-01-01T06:00:00Z")
+        self.assertEqual((again["queued"], again["already"], again["occurrences"]), (1, 2, 3))
+        p = self.dts("task", "backfill", "old", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z",
                      expect=API)
+        self.assertIn("to", p.stderr)
+
+    def test_backfill_reports_a_server_without_it(self):
+        """An older server (a loopback stand-in answering 404 to everything):
+        a full task id needs no lookup, so the backfill request itself is refused."""
+        import http.server
+        import threading
+
+        class Old(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Old)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        p = self.dts("task", "backfill", "0123456789abcdef01234567", "--from", "2026-01-01T00:00:00Z", "--to",
+                     "2026-01-01T05:00:00Z", "--api", f"http://127.0.0.1:{srv.server_port}", expect=API)
         self.assertIn("not supported by this server", p.stderr)
 
     def test_list_follows_cursors_across_pages(self):

@@ -220,7 +220,8 @@ EXPORTED = {"dts_occurrences_dispatched_total", "dts_dispatch_lateness_seconds_b
             "dts_leases_held", "dts_schedulers_alive", "dts_runs_total",
             "dts_run_lateness_seconds_bucket", "dts_runs_in_flight",
             "dts_entries_recovered_total", "dts_http_requests_total",
-            "dts_http_request_seconds_bucket", "dts_redis_reconnects_total", "dts_build_info"}
+            "dts_http_request_seconds_bucket", "dts_redis_reconnects_total", "dts_build_info",
+            "dts_runs_late_total"}
 
 
 class TestDashboard(unittest.TestCase):

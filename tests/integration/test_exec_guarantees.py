@@ -113,7 +113,10 @@ class ClockTest(ExecCase):
 
     def test_forbid_holds_with_an_executor_ten_seconds_behind(self):
         self.start("scheduler")
-        slow = self.start("executor", "--concurrency", "4", name="slow", env={"DTS_CLOCK_SKEW_MS": "-10000"})
+        # One slot: while its run is in flight the slow executor takes nothing, so
+        # the fast one must decide on the occurrences due meanwhile (with four, the
+        # slow one's skips freed its slots at once and it could take every entry).
+        slow = self.start("executor", "--concurrency", "1", name="slow", env={"DTS_CLOCK_SKEW_MS": "-10000"})
         t = self.create({"name": "forbid", "overlap": "forbid", "schedule": {"cron": "* * * * * *"},
                          "action": self.shell('echo start $(date +%s%3N) >> $L; sleep 2.5; '
                                               'echo end $(date +%s%3N) >> $L')})
@@ -144,6 +147,24 @@ class ClockTest(ExecCase):
         self.assertLess(abs(parse_time(run["started_at"]) - before), 3000)
         alive = self.redis.cmd("ZRANGE", "dts:executors", 0, -1, "WITHSCORES")
         self.assertLess(abs(int(alive[1]) - int(time.time() * 1000)), 3000, "the heartbeat used the host clock")
+
+
+class SpreadTest(ExecCase):
+    """Entries spread over the executors: Redis hands each to the reader
+    blocked longest, and a blocking read whose timeout divided the task's
+    period (500 ms, a task due every second) kept one executor the oldest
+    reader at every due time: it ran every occurrence, the other none."""
+
+    def test_a_task_due_every_second_runs_on_both_executors(self):
+        self.start("scheduler")
+        first = self.start("executor", name="first")
+        second = self.start("executor", name="second")
+        t = self.create({"name": "tick", "schedule": {"cron": "* * * * * *"}, "action": {"type": "noop"}})
+        runs = wait_for(lambda: (lambda r: r if len(r) >= 12 else None)(
+            [r for r in self.runs(t["id"]) if r["status"] == "succeeded"]), timeout=30, what="twelve runs")
+        by = [sum(str(p.pid) in r["executor"] for r in runs) for p in (first, second)]
+        self.assertEqual(sum(by), len(runs))
+        self.assertTrue(all(n > 0 for n in by), f"runs per executor: {by}")
 
 
 class HoardTest(ExecCase):

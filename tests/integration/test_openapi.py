@@ -27,8 +27,11 @@ REDOCLY = os.path.join(LINT_DIR, "node_modules/.bin/redocly")
 NOT_PROVOKED = {
     ("createTask", "429"): "quotas need an api started with small limits: test_hostile.QuotaTest",
     ("triggerTask", "429"): "quotas need an api started with small limits: test_hostile.QuotaTest",
+    ("createTasks", "429"): "quotas need an api started with small limits: test_batch.BatchQuotaTest",
     ("streamEvents", "503"): "test_events_stream.py fills the stream bound and stops the store",
 }
+
+BACKFILL = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T00:05:00Z"}  # a past range
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -262,6 +265,7 @@ class OpenApiConformance(DtsCase):
         t0 = time.monotonic()
         self.probes()
         tasks = self.creates()
+        tasks.update(self.batches())
         self.bad_bodies()
         self.lists(tasks)
         self.runs_and_triggers(tasks)
@@ -292,11 +296,14 @@ class OpenApiConformance(DtsCase):
                                  "command": ["sh", "-c", "echo hello; exit 3"]}})
         t["cron"] = self.create({"name": "cron-noop", "labels": {"team": "core"},
                                  "schedule": {"cron": "* * * * * *", "timezone": "UTC"},
-                                 "action": {"type": "noop"}})
+                                 "action": {"type": "noop"}, "slo_ms": 60000})  # runs judged: late, slo_ms
         t["later"] = self.create({"name": "later", "schedule": {"at": "2031-05-01T12:00:00+02:00"},
                                   "action": {"type": "shell", "command": ["true"], "env": {"A_B": "1"},
                                              "cwd": "/"}, "timeout_s": 60})
         self.assertEqual(t["later"]["schedule"], {"at": "2031-05-01T10:00:00.000Z"})
+        t["chain"] = self.create({"name": "chains", "schedule": {"at": "2031-05-01T12:00:00Z"},
+                                  "action": {"type": "noop"}, "then": [{"task": t["later"]["id"]}],
+                                  "concurrency": {"key": "billing", "limit": 2}})
         self.assertIsNotNone(t["cron"]["next_run_at"])
         t["slow"] = self.create({"name": "times-out", "timeout_s": 1,
                                  "action": {"type": "shell", "command": ["sleep", "30"]}})
@@ -320,6 +327,23 @@ class OpenApiConformance(DtsCase):
             "name": "bare", "schedule": {"at": "2031-01-01T00:00:00Z"}, "action": {"type": "noop"}}).encode(),
             headers={"Content-Type": None}, expect=201)
         t["bare"] = bare
+        # Idempotent creation: the repeat is a documented 200, another body under the key 422.
+        idem = json.dumps({"name": "idem", "schedule": {"at": "2031-01-01T00:00:00Z"},
+                           "action": {"type": "http", "url": "http://127.0.0.1:9/signed",
+                                      "signing_secret": "whsec_" + "A" * 32}}).encode()
+        _, first, _ = self.call("POST", "/api/v1/tasks", raw=idem, headers={"Idempotency-Key": "oa-1"}, expect=201)
+        self.assertIs(first["action"]["signed"], True)
+        _, again, h = self.call("POST", "/api/v1/tasks", raw=idem, headers={"Idempotency-Key": "oa-1"}, expect=200)
+        self.assertEqual((again["id"], h["idempotent-replayed"]), (first["id"], "true"))
+        _, problem, _ = self.call("POST", "/api/v1/tasks", raw=idem.replace(b"idem", b"other"),
+                                  headers={"Idempotency-Key": "oa-1"}, expect=422)
+        self.assertEqual(problem["field"], "Idempotency-Key")
+        t["idem"] = first
+        # A replay of a task deleted since is 404 (and creates nothing).
+        gone = idem.replace(b"idem", b"gone")
+        _, deleted, _ = self.call("POST", "/api/v1/tasks", raw=gone, headers={"Idempotency-Key": "oa-2"}, expect=201)
+        self.call("DELETE", f"/api/v1/tasks/{deleted['id']}", expect=204)
+        self.call("POST", "/api/v1/tasks", raw=gone, headers={"Idempotency-Key": "oa-2"}, expect=404)
         # Policies, and a webhook to loopback (refused: the executor has no
         # --http-allow) retried once, then dead.
         t["dies"] = self.create({"name": "dies", "overlap": "forbid", "misfire": "skip",
@@ -339,6 +363,8 @@ class OpenApiConformance(DtsCase):
         self.call("POST", "/api/v1/cron/preview", {"cron": "0 0 30 2 *"}, expect=400)
         self.call("POST", "/api/v1/cron/preview", raw=b"cron=1", headers={"Content-Type": "text/plain"}, expect=415)
         self.call("POST", "/api/v1/cron/preview", declare_only=256 * 1024 + 1, expect=413)
+        _, body, _ = self.call("GET", "/api/v1/concurrency/billing", expect=200)  # concurrency (issue 16)
+        self.assertEqual(body["key"], "billing")
 
     def stream_view(self):
         """The live stream: an endless 200, so read its start only and check that."""
@@ -448,6 +474,45 @@ class OpenApiConformance(DtsCase):
         self.call("POST", "/api/v1/tasks", declare_only=256 * 1024 + 1, expect=413)
         self.call("POST", "/api/v1/tasks", raw=b" " * (256 * 1024 + 1), chunked=True, expect=413)
 
+    def batches(self):
+        """POST /api/v1/tasks:batch: the example, a mixed batch, and the
+        requests that are not batches. Returns the tasks stored."""
+        t = {}
+        example = self.spec.doc["paths"]["/api/v1/tasks:batch"]["post"]["requestBody"]["content"]
+        for name, ex in example["application/json"]["examples"].items():
+            _, body, _ = self.call("POST", "/api/v1/tasks:batch", ex["value"], expect=200)
+            self.assertEqual(len(body["items"]), len(ex["value"]["tasks"]))
+            for i, item in enumerate(body["items"]):
+                t[f"batch_{name}_{i}"] = item["task"]
+                got = self.call("GET", f"/api/v1/tasks/{item['task']['id']}", expect=200)[1]
+                if item["task"]["schedule"] is not None:  # a run-now item may have run meanwhile
+                    self.assertEqual(got, item["task"])
+        mixed = {"tasks": [{"name": "b-ok", "schedule": {"at": "2031-01-01T00:00:00Z"}, "action": {"type": "noop"}},
+                           {"name": "b-bad", "schedule": {"cron": "61 * * * *"}, "action": {"type": "noop"}}]}
+        _, body, _ = self.call("POST", "/api/v1/tasks:batch", mixed, expect=207)
+        self.assertEqual([i["status"] for i in body["items"]], [201, 400])
+        self.assertEqual((body["items"][1]["problem"]["field"], body["items"][1]["problem"]["index"]),
+                         ("tasks[1].schedule.cron", 1))
+        t["batch_mixed"] = body["items"][0]["task"]
+        keyed = {"tasks": [{"name": "b-key", "schedule": {"at": "2031-01-01T00:00:00Z"}, "action": {"type": "noop"},
+                            "idempotency_key": "oa-batch"}]}
+        _, first, _ = self.call("POST", "/api/v1/tasks:batch", keyed, expect=200)
+        _, again, _ = self.call("POST", "/api/v1/tasks:batch", keyed, expect=200)
+        self.assertEqual((again["items"][0]["status"], again["items"][0]["replayed"]), (200, True))
+        self.assertEqual(again["items"][0]["task"], first["items"][0]["task"])
+        t["batch_keyed"] = first["items"][0]["task"]
+        for raw, field in [(b'{"tasks":', ""), (b'{"tasks": []}', "tasks"), (b'{"specs": []}', "specs"),
+                           (b'[]', "")]:
+            _, problem, _ = self.call("POST", "/api/v1/tasks:batch", raw=raw, expect=400)
+            self.assertEqual(problem["field"], field)
+        noop = {"name": "n", "action": {"type": "noop"}}
+        _, problem, _ = self.call("POST", "/api/v1/tasks:batch", {"tasks": [noop] * 1001}, expect=413)
+        self.assertEqual(problem["field"], "tasks")
+        self.call("POST", "/api/v1/tasks:batch", declare_only=4 * 1024 * 1024 + 1, expect=413)
+        self.call("POST", "/api/v1/tasks:batch", raw=b'{"tasks":[]}', headers={"Content-Type": "text/plain"},
+                  expect=415)
+        return t
+
     def lists(self, t):
         total = len(t)
         seen, cursor, pages = [], None, 0
@@ -493,6 +558,11 @@ class OpenApiConformance(DtsCase):
         _, page, _ = self.call("GET", f"/api/v1/tasks/{t['cron']['id']}/runs?limit=1", expect=200)
         self.assertEqual(len(page["items"]), 1)
         self.call("GET", f"/api/v1/tasks/{t['cron']['id']}/runs?limit=1000", expect=200)
+        _, bf, _ = self.call("POST", f"/api/v1/tasks/{t['cron']['id']}/backfill", BACKFILL, expect=202)
+        self.assertEqual(bf["task_id"], t["cron"]["id"])
+        _, problem, _ = self.call("POST", f"/api/v1/tasks/{t['cron']['id']}/backfill",
+                                  {"from": BACKFILL["to"], "to": BACKFILL["from"]}, expect=400)
+        self.assertEqual(problem["field"], "to")
         for q in ("limit=0", "limit=1001"):
             _, problem, _ = self.call("GET", f"/api/v1/tasks/{t['cron']['id']}/runs?{q}", expect=400,
                                       bad_params=True)
@@ -504,6 +574,7 @@ class OpenApiConformance(DtsCase):
         self.assertEqual((task["state"], task["next_run_at"]), ("paused", None))
         self.call("POST", f"/api/v1/tasks/{cron}/pause", expect=200)
         self.call("POST", f"/api/v1/tasks/{cron}/trigger", expect=409)
+        self.call("POST", f"/api/v1/tasks/{cron}/backfill", BACKFILL, expect=409)
         _, task, _ = self.call("POST", f"/api/v1/tasks/{cron}/resume", expect=200)
         self.assertEqual(task["state"], "active")
         self.assertIsNotNone(task["next_run_at"])
@@ -545,12 +616,14 @@ class OpenApiConformance(DtsCase):
                              ("POST", f"/api/v1/tasks/{missing}/pause"),
                              ("POST", f"/api/v1/tasks/{missing}/resume"),
                              ("POST", f"/api/v1/tasks/{missing}/trigger"),
+                             ("POST", f"/api/v1/tasks/{missing}/backfill"),
                              ("GET", f"/api/v1/tasks/{missing}/runs"),
                              ("GET", "/api/v1/tasks/not.an.id"),
+                             ("GET", "/api/v1/concurrency/not.a.key"),
                              ("GET", "/api/v1/tasks/" + "a" * 65),
                              ("GET", "/api/v1/nothing-here"), ("GET", "/api/v2/tasks")]:
             with self.subTest(method=method, path=path):
-                self.call(method, path, expect=404)
+                self.call(method, path, BACKFILL if path.endswith("/backfill") else None, expect=404)
         cron = t["cron"]["id"]
         for method, path in [("PATCH", f"/api/v1/tasks/{cron}"), ("DELETE", "/api/v1/tasks"),
                              ("GET", f"/api/v1/tasks/{cron}/pause"), ("PUT", f"/api/v1/tasks/{cron}/runs"),
@@ -569,15 +642,17 @@ class OpenApiConformance(DtsCase):
         self.redis.stop()
         cron = t["cron"]["id"]
         body = {"name": "x", "action": {"type": "noop"}}
-        for method, path, b in [("POST", "/api/v1/tasks", body), ("GET", "/api/v1/tasks", None),
+        for method, path, b in [("POST", "/api/v1/tasks", body), ("POST", "/api/v1/tasks:batch", {"tasks": [body]}),
+                                ("GET", "/api/v1/tasks", None),
                                 ("GET", f"/api/v1/tasks/{cron}", None), ("PUT", f"/api/v1/tasks/{cron}", body),
                                 ("DELETE", f"/api/v1/tasks/{cron}", None),
                                 ("POST", f"/api/v1/tasks/{cron}/pause", None),
                                 ("POST", f"/api/v1/tasks/{cron}/resume", None),
                                 ("POST", f"/api/v1/tasks/{cron}/trigger", None),
+                                ("POST", f"/api/v1/tasks/{cron}/backfill", BACKFILL),
                                 ("GET", f"/api/v1/tasks/{cron}/runs", None),
                                 ("GET", "/api/v1/dead", None), ("POST", "/api/v1/dead/0-1-0/retry", None),
-                                ("GET", "/api/v1/stats", None)]:
+                                ("GET", "/api/v1/stats", None), ("GET", "/api/v1/concurrency/billing", None)]:
             with self.subTest(method=method, path=path):
                 self.call(method, path, b, expect=503)
         _, ready, _ = self.call("GET", "/readyz", expect=503)

@@ -127,7 +127,7 @@ class HistoryTrimTest(DtsCase):
         self.assertNotIn(first["id"], indexed)  # trimmed once it had finished
         for raw in records[1::2]:
             run = __import__("json").loads(raw)
-            self.assertIn("scheduled_at", run)
+            self.assertIn("scheduled_ms", run)  # times inside Redis are ms
             self.assertIn("attempt", run)
 
 

@@ -13,19 +13,7 @@ from dtstest import DTS, Http, api_up, free_port, wait_for
 
 def free_run(n):
     """The first of N consecutive free loopback ports."""
-    import socket
-    while True:
-        base = free_port()
-        try:
-            socks = [socket.socket() for _ in range(n)]
-            for i, sk in enumerate(socks):
-                sk.bind(("127.0.0.1", base + i))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sk in socks:
-                sk.close()
+    return free_port(offsets=tuple(range(n)))
 
 
 def scrape(port):

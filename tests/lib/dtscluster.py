@@ -13,17 +13,7 @@ REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 
 def cluster_port():
     """A free loopback port P whose cluster bus port P + 10000 is free too."""
-    import socket
-    while True:
-        p = free_port()
-        if p + 10000 > 65535:
-            continue
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", p + 10000))
-                return p
-            except OSError:
-                continue
+    return free_port(offsets=(0, 10000))
 
 
 class Node(Redis):

@@ -17,11 +17,62 @@ DTS = os.environ.get("DTS_BIN", os.path.join(os.path.dirname(__file__), "../../b
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
-def free_port():
-    """A free loopback port (never 6379: the OS picks from the ephemeral range)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _port_range():
+    """Test ports come from below Linux's ephemeral range (32768-60999 by
+    default), so no outgoing connection takes one between our pick and the
+    server's bind; 6379 is never among them."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo = int(f.read().split()[0])
+    except (OSError, ValueError):
+        lo = 32768
+    return (20000, lo if lo > 25000 else 32768)
+
+
+PORT_RANGE = _port_range()
+_held_ports = {}  # port -> the locked file that reserves it for this process
+
+
+def _reserve(ports):
+    """Takes every port in PORTS for this process, or none: a lock on a file
+    per port (in the temp folder, held until this process exits) keeps other
+    test processes running beside it off the port, and a trial bind shows
+    nothing else listens there."""
+    import fcntl
+    folder = os.path.join(tempfile.gettempdir(), "dts-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    taken = []
+    for p in ports:
+        fd = -1
+        try:
+            if p in _held_ports:
+                raise OSError("ours already")
+            fd = os.open(os.path.join(folder, str(p)), os.O_CREAT | os.O_RDWR, 0o666)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", p))
+            taken.append((p, fd))
+        except OSError:
+            if fd >= 0:
+                os.close(fd)
+            for _, f in taken:
+                os.close(f)
+            return False
+    _held_ports.update(taken)
+    return True
+
+
+def free_port(offsets=(0,)):
+    """A free loopback port P, with P + each of OFFSETS free too (a cluster
+    node's bus port, a run of ports), reserved against the other tests that
+    run at the same time: two tests handed one port would talk to each
+    other's servers."""
+    import random
+    for _ in range(5000):
+        p = random.randrange(PORT_RANGE[0], PORT_RANGE[1] - max(offsets))
+        if _reserve([p + o for o in offsets]):
+            return p
+    raise RuntimeError("no free loopback port left")
 
 
 def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
@@ -61,6 +112,8 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}"
 
     def _ping(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server on port {self.port} exited ({self.proc.returncode})")
         try:
             return self.cmd("PING") == "PONG"
         except OSError:
@@ -119,6 +172,13 @@ class Proc:
     @property
     def pid(self):
         return self.proc.pid
+
+    def alive(self):
+        """True while it runs; raises once it has exited (a wait on it would
+        only time out, or find another process on its port)."""
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.logs()[-2000:]}")
+        return True
 
     def kill9(self):
         self.proc.kill()
@@ -223,7 +283,7 @@ class DtsCase(unittest.TestCase):
         port = free_port()
         p = self.start("api", "--listen", f"127.0.0.1:{port}")
         self.api = Http(f"http://127.0.0.1:{port}")
-        wait_for(lambda: api_up(self.api), what="api /readyz")
+        wait_for(lambda: p.alive() and api_up(self.api), what="api /readyz")
         return p
 
     def create(self, spec, expect=201):
@@ -288,6 +348,13 @@ class Role:
         return self.proc.pid
 
     def alive(self):
+        """True while it runs; raises once it has exited (a wait on it would
+        only time out, or find another process on its port)."""
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.name} exited ({self.proc.returncode}):\n{self.logs()[-2000:]}")
+        return True
+
+    def alive(self):
         return self.proc.proc.poll() is None
 
     def signal(self, sig):
@@ -331,3 +398,16 @@ def read_ledger(path):
             except (ValueError, IndexError):
                 pass
     return starts, ends
+
+
+def max_overlap(starts, ends, until):
+    """The most runs open at once: a start without an end is open until UNTIL."""
+    end_of = {e["run"]: e["t"] for e in ends}
+    points = []
+    for s in starts:
+        points += [(s["t"], 1), (end_of.get(s["run"], until), -1)]
+    open_, most = 0, 0
+    for _, d in sorted(points, key=lambda p: (p[0], p[1])):
+        open_ += d
+        most = max(most, open_)
+    return most

@@ -21,13 +21,16 @@ Test(auth, scopes_parse)
 Test(auth, file_lines_and_errors)
 {
     char err[160];
-    TokenSet *set = auth_parse("# ops tokens\n\nci read,write 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n", err, sizeof err);
+    TokenSet *set = auth_parse(
+        "# ops tokens\n\nci read,write 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+        err, sizeof err);
     cr_assert_not_null(set, "%s", err);
     cr_assert_eq(auth_count(set), 1);
     auth_free(set);
     cr_assert_null(auth_parse("ci read,write nothex\n", err, sizeof err));
     cr_assert(strstr(err, "line 1") != NULL, "%s", err);
-    cr_assert_null(auth_parse("\nci fly 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n", err, sizeof err));
+    cr_assert_null(auth_parse("\nci fly 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+                              err, sizeof err));
     cr_assert(strstr(err, "line 2") != NULL, "%s", err);
 }
 
@@ -36,8 +39,10 @@ Test(auth, check_hashes_the_bearer_token)
     char err[160];
     const char *name = NULL;
     /* 9f86d0... is sha256("test"); admin expands to every scope. */
-    TokenSet *set = auth_parse("ops admin 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
-                               "ro read " SECRET_HASH "\n", err, sizeof err);
+    TokenSet *set = auth_parse(
+        "ops admin 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"
+        "ro read " SECRET_HASH "\n",
+        err, sizeof err);
     cr_assert_not_null(set, "%s", err);
     cr_assert_eq(auth_check(set, "Bearer test", &name), AUTH_READ | AUTH_WRITE | AUTH_SHELL | AUTH_ADMIN);
     cr_assert_str_eq(name, "ops");

@@ -27,9 +27,15 @@ Test(clock, parses_offsets_and_fractions)
 
 Test(clock, rejects_bad_text)
 {
-    static const char *bad[] = {"", "2026-11-26", "2026-11-26T19:04:54", "2026-13-01T00:00:00Z",
-                                "2025-02-29T00:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T19:04:54.Z",
-                                "2026-11-26T19:04:54Zjunk", "2026-11-26T19:04:54+1:00"};
+    static const char *bad[] = {"",
+                                "2026-11-26",
+                                "2026-11-26T19:04:54",
+                                "2026-13-01T00:00:00Z",
+                                "2025-02-29T00:00:00Z",
+                                "2026-11-26T24:00:00Z",
+                                "2026-11-26T19:04:54.Z",
+                                "2026-11-26T19:04:54Zjunk",
+                                "2026-11-26T19:04:54+1:00"};
     int64_t ms;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_expect_eq(clock_parse_rfc3339(bad[i], &ms), -1, "accepted \"%s\"", bad[i]);

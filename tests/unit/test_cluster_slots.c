@@ -33,7 +33,7 @@ Test(cluster_slots, hash_tags_follow_the_specification)
     cr_assert_neq(slot("foo{}{bar}"), slot("bar"));
     cr_assert_eq(slot("foo{{bar}}zap"), slot("{bar"));
     cr_assert_eq(slot("foo{bar}{zap}"), slot("bar"));
-    cr_assert_eq(slot("{"), slot("{") ); /* no closing brace: whole key */
+    cr_assert_eq(slot("{"), slot("{")); /* no closing brace: whole key */
     cr_assert_eq(cluster_key_slot("{", 1), cluster_crc16("{", 1) & 16383);
     cr_assert_eq(cluster_key_slot("a{}", 3), cluster_crc16("a{}", 3) & 16383);
     /* dts's shard keys: every key of shard N hashes like N. */

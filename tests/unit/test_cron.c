@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "cron.h"
 #include "clock.h"
+#include "cron.h"
 #include "tz.h"
 
 /* Parses TEXT and returns the next fire time after RFC 3339 FROM, formatted. */
@@ -47,7 +47,8 @@ static const char *parse_err(const char *text)
 Test(cron, six_fields_and_names)
 {
     cr_assert_str_eq(next_str("30 */10 * * * *", NULL, "2026-01-01T00:00:30Z"), "2026-01-01T00:10:30Z");
-    cr_assert_str_eq(next_str("0 0 12 * jan-MAR Sun", NULL, "2026-04-01T00:00:00Z"), "2027-01-03T12:00:00Z");
+    cr_assert_str_eq(next_str("0 0 12 * jan-MAR Sun", NULL, "2026-04-01T00:00:00Z"),
+                     "2027-01-03T12:00:00Z");
     cr_assert_str_eq(next_str("0 0 * * 7", NULL, "2026-01-01T00:00:00Z"), "2026-01-04T00:00:00Z");
     cr_assert_str_eq(next_str("0 0 * * 0", NULL, "2026-01-01T00:00:00Z"), "2026-01-04T00:00:00Z");
     cr_assert_str_eq(next_str("0 0 ? * 1", NULL, "2026-01-01T00:00:00Z"), "2026-01-05T00:00:00Z");
@@ -72,10 +73,10 @@ Test(cron, every_is_anchored)
     CronExpr *e = cron_parse("@every 1h30m", err, sizeof err);
     cr_assert(e, "%s", err);
     int64_t anchor = 1000;
-    cr_assert_eq(cron_next(e, NULL, anchor, 0), 1000);            /* before the anchor */
+    cr_assert_eq(cron_next(e, NULL, anchor, 0), 1000);              /* before the anchor */
     cr_assert_eq(cron_next(e, NULL, anchor, 1000), 1000 + 5400000); /* strictly after */
     cr_assert_eq(cron_next(e, NULL, anchor, 5401000), 1000 + 2 * 5400000);
-    cr_assert_eq(cron_next(e, NULL, INT64_MIN, INT64_MAX), -1);  /* no overflow */
+    cr_assert_eq(cron_next(e, NULL, INT64_MIN, INT64_MAX), -1); /* no overflow */
     cron_free(e);
     cr_assert_str_eq(parse_err("@every 2d3h4m5s250ms"), "");
     cr_assert(strstr(parse_err("@every 500ms"), "shorter"));
@@ -116,8 +117,10 @@ Test(cron, never_and_rare)
 
 Test(cron, errors_name_field_and_column)
 {
-    cr_assert_str_eq(parse_err("60 * * * *"), "minute field (field 1, column 1): value 60 out of range 0-59");
-    cr_assert_str_eq(parse_err("0 0 * * MOO"), "day-of-week field (field 5, column 9): unknown name \"MOO\"");
+    cr_assert_str_eq(parse_err("60 * * * *"),
+                     "minute field (field 1, column 1): value 60 out of range 0-59");
+    cr_assert_str_eq(parse_err("0 0 * * MOO"),
+                     "day-of-week field (field 5, column 9): unknown name \"MOO\"");
     cr_assert_str_eq(parse_err("0 0 0 * * * "), "");
     cr_assert(strstr(parse_err("0 0 0 32 * *"), "day-of-month field (field 4, column 7)"));
     cr_assert(strstr(parse_err("* * * *"), "expected 5 fields"));
@@ -137,24 +140,35 @@ Test(cron, errors_name_field_and_column)
 Test(cron, dst_gap_and_overlap)
 {
     /* Europe/Berlin: 2026-03-29 02:00 CET -> 03:00 CEST; 2026-10-25 03:00 CEST -> 02:00 CET. */
-    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z"), "2026-03-29T01:00:00Z");
-    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-29T00:59:59Z"), "2026-03-29T01:00:00Z");
-    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-29T01:00:00Z"), "2026-03-30T00:30:00Z");
-    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-10-25T00:30:00Z"), "2026-10-26T01:30:00Z");
-    cr_assert_str_eq(next_str("30 * * * *", "Europe/Berlin", "2026-10-25T00:30:00Z"), "2026-10-25T01:30:00Z");
-    cr_assert_str_eq(next_str("30 * * * *", "Europe/Berlin", "2026-03-29T00:30:00Z"), "2026-03-29T01:30:00Z");
+    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z"),
+                     "2026-03-29T01:00:00Z");
+    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-29T00:59:59Z"),
+                     "2026-03-29T01:00:00Z");
+    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-03-29T01:00:00Z"),
+                     "2026-03-30T00:30:00Z");
+    cr_assert_str_eq(next_str("30 2 * * *", "Europe/Berlin", "2026-10-25T00:30:00Z"),
+                     "2026-10-26T01:30:00Z");
+    cr_assert_str_eq(next_str("30 * * * *", "Europe/Berlin", "2026-10-25T00:30:00Z"),
+                     "2026-10-25T01:30:00Z");
+    cr_assert_str_eq(next_str("30 * * * *", "Europe/Berlin", "2026-03-29T00:30:00Z"),
+                     "2026-03-29T01:30:00Z");
     /* Lord Howe moves by 30 minutes: 2026-10-04 02:00 -> 02:30 (+10:30 -> +11). */
-    cr_assert_str_eq(next_str("15 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00Z"), "2026-10-03T15:30:00Z");
+    cr_assert_str_eq(next_str("15 2 * * *", "Australia/Lord_Howe", "2026-10-03T12:00:00Z"),
+                     "2026-10-03T15:30:00Z");
     /* Chatham, +12:45 -> +13:45 at 02:45 on 2026-09-27: 03:00 lies in the gap. */
-    cr_assert_str_eq(next_str("0 3 * * *", "Pacific/Chatham", "2026-09-26T00:00:00Z"), "2026-09-26T14:00:00Z");
+    cr_assert_str_eq(next_str("0 3 * * *", "Pacific/Chatham", "2026-09-26T00:00:00Z"),
+                     "2026-09-26T14:00:00Z");
 }
 
 Test(cron, rare_dates_in_zones_skip_spans)
 {
     /* February with five Mondays (a Monday Feb 29): decades apart, many DST spans. */
-    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "1970-01-01T00:00:00Z"), "1988-02-29T03:00:00Z");
-    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "2100-01-01T00:00:00Z"), "2112-02-29T03:00:00Z");
-    cr_assert_str_eq(next_str("0 0 29 2 *", "Australia/Lord_Howe", "2101-01-01T00:00:00Z"), "2104-02-28T13:00:00Z");
+    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "1970-01-01T00:00:00Z"),
+                     "1988-02-29T03:00:00Z");
+    cr_assert_str_eq(next_str("0 0 * 2 MON#5", "America/Santiago", "2100-01-01T00:00:00Z"),
+                     "2112-02-29T03:00:00Z");
+    cr_assert_str_eq(next_str("0 0 29 2 *", "Australia/Lord_Howe", "2101-01-01T00:00:00Z"),
+                     "2104-02-28T13:00:00Z");
 }
 
 Test(cron, every_rejects_huge_durations)

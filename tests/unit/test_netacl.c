@@ -32,10 +32,22 @@ static void expect_internal(const char *const *addrs, size_t n, int want)
 
 Test(netacl, internal_addresses_are_recognised)
 {
-    static const char *internal[] = {"127.0.0.1", "10.1.2.3", "172.31.255.255", "192.168.0.1",
-                                     "169.254.169.254", "0.0.0.0", "100.64.0.1", "224.0.0.1",
-                                     "::1", "::", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"};
-    static const char *public[] = {"8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"};
+    static const char *internal[] = {"127.0.0.1",
+                                     "10.1.2.3",
+                                     "172.31.255.255",
+                                     "192.168.0.1",
+                                     "169.254.169.254",
+                                     "0.0.0.0",
+                                     "100.64.0.1",
+                                     "224.0.0.1",
+                                     "::1",
+                                     "::",
+                                     "fd00:ec2::254",
+                                     "fe80::1",
+                                     "::ffff:127.0.0.1",
+                                     "::ffff:10.0.0.1"};
+    static const char *public[] = {"8.8.8.8", "172.32.0.1", "1.1.1.1", "2606:4700:4700::1111",
+                                   "::ffff:8.8.8.8"};
     expect_internal(internal, sizeof internal / sizeof *internal, 1);
     expect_internal(public, sizeof public / sizeof *public, 0);
 }
@@ -64,12 +76,24 @@ Test(netacl, allow_list_opens_exactly_its_blocks)
 /* Issue 12, item 12: IPv6 ranges that reach IPv4 or are not global. */
 Test(netacl, ipv6_forms_that_embed_or_translate_ipv4_are_internal)
 {
-    static const char *internal[] = {"fec0::1", "feff::1", "2002:a00:1::1", "2002:808:808::1", "::10.0.0.1",
-                                     "::8.8.8.8", "::ffff:0:10.0.0.1", "::ffff:0:8.8.8.8", "64:ff9b::a00:1",
-                                     "64:ff9b:1::1", "64:ff9b:1:ffff::1", "100::1", "100::ffff:ffff:ffff:ffff",
-                                     "::ffff:169.254.169.254", "::ffff:100.64.0.1", "2001:db8::1"};
-    static const char *public[] = {"100:0:0:1::1", "64:ff9b:2::1", "2003::1", "2606:4700::1", "::ffff:1.1.1.1",
-                                   "fe00::1"};
+    static const char *internal[] = {"fec0::1",
+                                     "feff::1",
+                                     "2002:a00:1::1",
+                                     "2002:808:808::1",
+                                     "::10.0.0.1",
+                                     "::8.8.8.8",
+                                     "::ffff:0:10.0.0.1",
+                                     "::ffff:0:8.8.8.8",
+                                     "64:ff9b::a00:1",
+                                     "64:ff9b:1::1",
+                                     "64:ff9b:1:ffff::1",
+                                     "100::1",
+                                     "100::ffff:ffff:ffff:ffff",
+                                     "::ffff:169.254.169.254",
+                                     "::ffff:100.64.0.1",
+                                     "2001:db8::1"};
+    static const char *public[] = {"100:0:0:1::1", "64:ff9b:2::1",   "2003::1",
+                                   "2606:4700::1", "::ffff:1.1.1.1", "fe00::1"};
     expect_internal(internal, sizeof internal / sizeof *internal, 1);
     expect_internal(public, sizeof public / sizeof *public, 0);
 }

@@ -16,8 +16,8 @@ static CronExpr *every_second(void)
 
 static PlanInput late_by_an_hour(const CronExpr *e, MisfirePolicy m)
 {
-    return (PlanInput){.expr = e, .anchor_ms = T0, .due_ms = T0, .now_ms = T0 + HOUR,
-                       .threshold_ms = 5000, .misfire = m};
+    return (PlanInput){
+        .expr = e, .anchor_ms = T0, .due_ms = T0, .now_ms = T0 + HOUR, .threshold_ms = 5000, .misfire = m};
 }
 
 /* Plans IN over and over as successive scheduler passes would, with BUDGET
@@ -71,7 +71,8 @@ Test(plan, run_once_runs_one_and_coalesces_the_rest_whatever_the_budget)
         cr_assert_eq(ran, 1 + ON_TIME);
         if (budgets[i] == INT64_MAX) /* partial plans run a later overdue one */
             cr_assert_eq(first, T0);
-        cr_assert_eq(coalesced, LATE - 1, "budget %lld: %lld coalesced", (long long)budgets[i], (long long)coalesced);
+        cr_assert_eq(coalesced, LATE - 1, "budget %lld: %lld coalesced", (long long)budgets[i],
+                     (long long)coalesced);
         cr_assert_eq(skipped, 0);
         cr_assert_eq(next, T0 + HOUR + 1000);
     }
@@ -148,8 +149,13 @@ Test(plan, one_time_runs_late_unless_skip)
 Test(plan, max_runs_and_end_at_end_the_task)
 {
     CronExpr *e = every_second();
-    PlanInput in = {.expr = e, .anchor_ms = T0, .due_ms = T0, .now_ms = T0, .threshold_ms = 5000,
-                    .max_runs = 3, .dispatched = 2};
+    PlanInput in = {.expr = e,
+                    .anchor_ms = T0,
+                    .due_ms = T0,
+                    .now_ms = T0,
+                    .threshold_ms = 5000,
+                    .max_runs = 3,
+                    .dispatched = 2};
     Plan p;
     plan_due(&in, 1000, &p);
     cr_assert(p.dispatch == 1 && p.next_ms == -1);

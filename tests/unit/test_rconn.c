@@ -32,12 +32,11 @@ Test(rconn, parses_cluster_urls)
 
 Test(rconn, refuses_bad_cluster_and_sentinel_urls)
 {
-    static const char *bad[] = {"redis-cluster://",          "redis-cluster://host",
-                                "redis-cluster://h:1,h:x",   "redis-cluster://h:0",
-                                "redis-cluster://h:1,",      "redis-cluster://:1",
-                                "redis-sentinel://h:1",      "redis-sentinel://h:1/",
-                                "redis-sentinel:///m",       "redis-sentinel://h:1/m/x",
-                                "redis-cluster://nocolon@h:1", "rediss://h:1"};
+    static const char *bad[] = {
+        "redis-cluster://",         "redis-cluster://host",        "redis-cluster://h:1,h:x",
+        "redis-cluster://h:0",      "redis-cluster://h:1,",        "redis-cluster://:1",
+        "redis-sentinel://h:1",     "redis-sentinel://h:1/",       "redis-sentinel:///m",
+        "redis-sentinel://h:1/m/x", "redis-cluster://nocolon@h:1", "rediss://h:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[128] = "";
         RConn *rc = rconn_new(bad[i], err, sizeof err);

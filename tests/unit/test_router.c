@@ -46,9 +46,11 @@ Test(router, refuses_oversized_segments)
 
 Test(router, unsafe_paths_are_recognised)
 {
-    static const char *safe[] = {"/", "/api/v1/tasks", "/index.html", "/api/v1/tasks/abc/runs", "/a..b/c.d"};
-    static const char *unsafe[] = {"", "api", "/api/../metrics", "/api/v1/..", "/./x", "/a//b",
-                                   "/a/\r\nb", "/a?b", "/a#b", "/a\\b", "/..", "/a/\x7f"};
+    static const char *safe[] = {"/", "/api/v1/tasks", "/index.html", "/api/v1/tasks/abc/runs",
+                                 "/a..b/c.d"};
+    static const char *unsafe[] = {
+        "",     "api",  "/api/../metrics", "/api/v1/..", "/./x",   "/a//b", "/a/\r\nb",
+        "/a?b", "/a#b", "/a\\b",           "/..",        "/a/\x7f"};
     for (size_t i = 0; i < sizeof safe / sizeof *safe; i++)
         cr_expect(http_path_safe(safe[i]), "%s should be safe", safe[i]);
     for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++)

@@ -1,5 +1,6 @@
 /* Unit tests of key names and shard computation (pure parts of the store). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 
 #include "store.h"
 

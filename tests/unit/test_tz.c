@@ -28,8 +28,9 @@ Test(tz, utc_and_names)
     cr_assert_eq(tz_offset_at(zone("UTC"), 1700000000), 0);
     cr_assert_str_eq(tz_name(zone("Europe/Berlin")), "Europe/Berlin");
     cr_assert_eq(zone("Europe/Berlin"), zone("Europe/Berlin")); /* cached */
-    const char *bad[] = {"../etc/passwd", "/etc/localtime", "Europe//Berlin", "Europe/Berlin/",
-                         "Euro pe", "Europe/$x", "", "Mars/Base"};
+    const char *bad[] = {
+        "../etc/passwd", "/etc/localtime", "Europe//Berlin", "Europe/Berlin/", "Euro pe", "Europe/$x", "",
+        "Mars/Base"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_assert_null(tz_load(bad[i], err, sizeof err), "%s", bad[i]);
         cr_assert(err[0]);
@@ -132,8 +133,8 @@ Test(tz, parse_rfc3339)
     cr_assert_eq(ms, INT64_C(1795716000123));
     cr_assert_eq(clock_parse_rfc3339("2026-11-26 12:30:00-05:30", &ms), 0);
     cr_assert_eq(ms, INT64_C(1795716000000));
-    const char *bad[] = {"2026-02-29T00:00:00Z", "2026-11-26T18:00:00", "2026-11-26T24:00:00Z",
-                         "2026-11-26T18:00:00.Z", "2026-11-26T18:00Z", "26-11-26T18:00:00Z",
+    const char *bad[] = {"2026-02-29T00:00:00Z",     "2026-11-26T18:00:00",      "2026-11-26T24:00:00Z",
+                         "2026-11-26T18:00:00.Z",    "2026-11-26T18:00Z",        "26-11-26T18:00:00Z",
                          "2026-11-26T18:00:00+0100", "2026-11-26T18:00:00Zjunk", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(clock_parse_rfc3339(bad[i], &ms), -1, "%s", bad[i]);

@@ -13,17 +13,19 @@ static json_t *parse(const char *text, char *err)
 Test(yamljson, a_task_spec_becomes_its_json)
 {
     char err[160] = "";
-    json_t *v = parse("# comment\nname: billing-sync\nschedule: {cron: '*/10 * * * *', timezone: Europe/Berlin}\n"
-                      "action:\n  type: shell\n  command: [sh, -c, \"echo 'hi'\"]\n"
-                      "retry: {max_attempts: 5, initial_s: 0.5, jitter: true}\nlabels: {tier: \"1\"}\n"
-                      "end_at: ~\n",
-                      err);
+    json_t *v = parse(
+        "# comment\nname: billing-sync\nschedule: {cron: '*/10 * * * *', timezone: Europe/Berlin}\n"
+        "action:\n  type: shell\n  command: [sh, -c, \"echo 'hi'\"]\n"
+        "retry: {max_attempts: 5, initial_s: 0.5, jitter: true}\nlabels: {tier: \"1\"}\n"
+        "end_at: ~\n",
+        err);
     cr_assert_not_null(v, "%s", err);
-    json_t *want = json_loads("{\"name\":\"billing-sync\",\"schedule\":{\"cron\":\"*/10 * * * *\",\"timezone\":"
-                              "\"Europe/Berlin\"},\"action\":{\"type\":\"shell\",\"command\":[\"sh\",\"-c\","
-                              "\"echo 'hi'\"]},\"retry\":{\"max_attempts\":5,\"initial_s\":0.5,\"jitter\":true},"
-                              "\"labels\":{\"tier\":\"1\"},\"end_at\":null}",
-                              0, NULL);
+    json_t *want = json_loads(
+        "{\"name\":\"billing-sync\",\"schedule\":{\"cron\":\"*/10 * * * *\",\"timezone\":"
+        "\"Europe/Berlin\"},\"action\":{\"type\":\"shell\",\"command\":[\"sh\",\"-c\","
+        "\"echo 'hi'\"]},\"retry\":{\"max_attempts\":5,\"initial_s\":0.5,\"jitter\":true},"
+        "\"labels\":{\"tier\":\"1\"},\"end_at\":null}",
+        0, NULL);
     cr_assert(json_equal(v, want), "%s", json_dumps(v, 0));
     json_decref(v);
     json_decref(want);

@@ -12,8 +12,9 @@
 
 import { api, ApiError } from "./api.js";
 import { debounce, el } from "./util.js";
+import { checkExec, EXEC_KEYS, execSection, readExec } from "./exec_fields.js";
 
-const READ_ONLY = ["id", "state", "version", "created_at", "updated_at", "next_run_at", "last_run", "runs"];
+const READ_ONLY = ["id", "state", "version", "created_at", "updated_at", "next_run_at", "last_run", "runs", "lateness"];
 let previewAvailable = null; // unknown until the api is asked once
 
 function field(id, labelText, input, hint) {
@@ -45,6 +46,16 @@ function unpairs(obj) {
 }
 
 /* ---- action editors: one entry per action type ---- */
+
+/** The write-only signing secret: never shown; on edit, empty keeps it. */
+function signingField(a) {
+  const input = el("input", { id: "f-action.signing_secret", type: "password", value: "", autocomplete: "off", spellcheck: "false",
+    placeholder: a.signed ? "set (hidden): leave empty to keep it" : "whsec_…" });
+  return el("div", {},
+    field("f-action.signing_secret", "Signing secret", input,
+      "Signs each call per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). Write-only: never shown again."),
+    a.signed ? el("label", { class: "check" }, el("input", { type: "checkbox", id: "f-unsign" }), " Remove the signing secret") : null);
+}
 
 function commandRow(value, rows) {
   const input = el("input", { type: "text", value, "aria-label": "argument", class: "cmd-arg", autocomplete: "off", spellcheck: "false" });
@@ -136,7 +147,8 @@ const ACTIONS = {
           el("p", { class: "hint", id: "hint-f-action.headers" }, "Host, Content-Length and Idempotency-Key (the run id) are set by dts."),
           el("p", { class: "error", id: "err-action.headers", role: "alert" })),
         field("f-action.body", "Body", el("textarea", { id: "f-action.body", rows: 3, placeholder: "{\"full\": false}", spellcheck: "false" }, a.body || ""),
-          "Sent as is; give its Content-Type in the headers."));
+          "Sent as is; give its Content-Type in the headers."),
+        signingField(a));
     },
     read(form) {
       const a = { type: "http", method: form.querySelector("#f-action\\.method").value, url: form.querySelector("#f-action\\.url").value.trim() };
@@ -145,6 +157,9 @@ const ACTIONS = {
       if (Object.keys(headers).length) a.headers = headers;
       const body = form.querySelector("#f-action\\.body").value;
       if (body) a.body = body;
+      const secret = form.querySelector("#f-action\\.signing_secret").value.trim();
+      if (secret) a.signing_secret = secret; // empty: an edit keeps the stored one
+      else if (form.querySelector("#f-unsign")?.checked) a.signing_secret = null;
       return a;
     },
     check(form) {
@@ -162,6 +177,8 @@ const ACTIONS = {
         names.add(k.toLowerCase());
       }
       if (form.querySelector("#f-action\\.body").value.length > 65536) errs["action.body"] = "At most 65536 characters.";
+      const secret = form.querySelector("#f-action\\.signing_secret").value.trim();
+      if (secret && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) errs["action.signing_secret"] = "Use whsec_ followed by base64 (24 to 64 bytes of key).";
       return errs;
     },
     /** The input an api error about one header belongs to. */
@@ -245,15 +262,16 @@ function describe(cron) {
 }
 
 /** Next fire times from POST /api/v1/cron/preview, when the api has it. */
-async function preview(s) {
+async function preview(s, shift) {
   const box = byId("cron-preview-box"), list = byId("cron-preview");
   if (!box || previewAvailable === false || !s?.cron) { if (box) box.hidden = true; return null; }
   try {
-    const r = await api("POST", "/api/v1/cron/preview", { cron: s.cron, timezone: s.timezone, count: 5 });
+    const r = await api("POST", "/api/v1/cron/preview", { cron: s.cron, timezone: s.timezone, count: 5, ...shift });
     previewAvailable = true;
     const times = r.body.items || [];
     const fmt = new Intl.DateTimeFormat(undefined, { timeZone: s.timezone, dateStyle: "full", timeStyle: "long" });
-    list.replaceChildren(...times.map((t) => el("li", {}, el("time", { datetime: t.utc, title: `${t.local} · ${t.utc}` }, fmt.format(new Date(t.utc))))));
+    list.replaceChildren(...times.map((t) => el("li", t.excluded ? { class: "excluded", "data-excluded": "" } : {},
+      el("time", { datetime: t.utc, title: `${t.local} · ${t.utc}` }, fmt.format(new Date(t.utc))), t.excluded ? " (excluded: skipped)" : "")));
     box.hidden = !times.length;
     return null;
   } catch (e) {
@@ -329,8 +347,19 @@ function optionsSection(t, cron) {
     el("div", { id: "window-box", class: "cols", hidden: !cron },
       field("f-start_at", "Not before", el("input", { id: "f-start_at", type: "datetime-local", step: 1, value: t?.start_at ? toLocalInput(t.start_at) : "" }), "Your browser's time zone."),
       field("f-end_at", "Not after", el("input", { id: "f-end_at", type: "datetime-local", step: 1, value: t?.end_at ? toLocalInput(t.end_at) : "" }), "Then the task completes."),
-      number("f-max_runs", "At most this many runs", t?.max_runs, { min: 1, step: 1 })));
+      number("f-max_runs", "At most this many runs", t?.max_runs, { min: 1, step: 1 }),
+      number("f-jitter_s", "Jitter (s)", t?.jitter_s, { min: 1, max: 86400, step: 1 },
+        "Each run fires at a stable offset in [0, N) s after its cron time, from the task id; at most the period."),
+      field("f-exclude", "Exclude (one range a line: from to)",
+        el("textarea", { id: "f-exclude", rows: 2, spellcheck: "false", placeholder: "2026-12-24 2026-12-26" }, excludeText(t?.exclude)),
+        "Dates YYYY-MM-DD are whole days in the task's zone (a “to” date included), or RFC 3339 instants. Excluded runs are skipped and counted."),
+      field("f-exclude_cron", "Exclude cron", el("input", { id: "f-exclude_cron", type: "text", spellcheck: "false", value: t?.exclude_cron || "", placeholder: "* * 25 12 *" }),
+        "Runs whose minute matches this expression (in the task's zone) are skipped and counted.")));
 }
+
+/** "from to" lines of an exclude list, and back. */
+const excludeText = (list) => (list || []).map((r) => `${r.from} ${r.to}`).join("\n");
+const excludeList = (text) => lines(text).map((l) => { const [from, to] = l.split(/\s+/); return { from, to: to ?? "" }; });
 
 /** An input's number: undefined when empty, NaN when not a number. */
 function num(id) {
@@ -339,7 +368,8 @@ function num(id) {
   return i.value.trim() === "" ? undefined : Number(i.value);
 }
 
-const OPTION_KEYS = ["timeout_s", "retry", "overlap", "misfire", "misfire_threshold_s", "start_at", "end_at", "max_runs"];
+const OPTION_KEYS = ["timeout_s", "retry", "overlap", "misfire", "misfire_threshold_s", "start_at", "end_at", "max_runs", "jitter_s",
+  "exclude", "exclude_cron"];
 
 function readOptions(cron) {
   const o = { overlap: byId("f-overlap").value, misfire: byId("f-misfire").value };
@@ -353,6 +383,10 @@ function readOptions(cron) {
   if (cron) {
     for (const k of ["start_at", "end_at"]) if (byId(`f-${k}`).value) o[k] = new Date(byId(`f-${k}`).value).toISOString();
     set("max_runs", num("f-max_runs"));
+    set("jitter_s", num("f-jitter_s"));
+    const exclude = excludeList(byId("f-exclude").value);
+    if (exclude.length) o.exclude = exclude;
+    set("exclude_cron", byId("f-exclude_cron").value.trim());
   }
   return o;
 }
@@ -368,6 +402,7 @@ function checkOptions(o) {
   range("timeout_s", o.timeout_s, 1, 604800, true);
   range("misfire_threshold_s", o.misfire_threshold_s, 0, 31622400, false);
   range("max_runs", o.max_runs, 1, Infinity, true);
+  range("jitter_s", o.jitter_s, 1, 86400, true);
   if (o.retry) {
     if (o.retry.max_attempts === undefined) errs["retry.max_attempts"] = "How many attempts, the first run included?";
     range("retry.max_attempts", o.retry.max_attempts, 1, 100, true);
@@ -389,14 +424,14 @@ function readSpec(form, base) {
   const [labels] = pairs(byId("f-labels").value);
   const s = readSchedule();
   const spec = { ...base, name: byId("f-name").value.trim(), labels, action: ACTIONS[actionType()].read(form) };
-  for (const k of OPTION_KEYS) delete spec[k];
-  Object.assign(spec, readOptions(Boolean(s?.cron)));
+  for (const k of [...OPTION_KEYS, ...EXEC_KEYS]) delete spec[k];
+  Object.assign(spec, readOptions(Boolean(s?.cron)), readExec(byId));
   if (s) spec.schedule = s; else delete spec.schedule;
   return spec;
 }
 
 function checkLocal(form, spec) {
-  const errs = { ...checkSchedule(spec.schedule), ...ACTIONS[spec.action.type].check(form), ...checkOptions(spec) };
+  const errs = { ...checkSchedule(spec.schedule), ...ACTIONS[spec.action.type].check(form), ...checkOptions(spec), ...checkExec(spec) };
   if (!spec.name) errs.name = "Give the task a name.";
   if (pairs(byId("f-labels").value)[1] >= 0) errs.labels = "Write one name=value a line.";
   return errs;
@@ -435,9 +470,18 @@ export async function formView(main, id) {
     scheduleSection(task?.schedule),
     el("fieldset", {}, el("legend", {}, "What"), actionSwitch(known ? action.type : "shell"), actionBox),
     optionsSection(task, Boolean(task?.schedule?.cron)),
+    execSection(task, field),
     el("div", { class: "actions" }, submit, el("a", { class: "button", href: task ? `#/tasks/${task.id}` : "#/tasks" }, "Cancel")));
   main.append(el("h1", {}, task ? `Edit ${task.name}` : "New task"), form);
   let shownType = actionType();
+  // One key per spec sent: a double click or a resubmit after a lost answer
+  // makes one task; a changed spec gets a new key (else the api says 422).
+  let idem = { key: "", body: "" };
+  const idemKey = (spec) => {
+    const body = JSON.stringify(spec);
+    if (body !== idem.body) idem = { key: `form-${[...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("")}`, body };
+    return idem.key;
+  };
 
   const touched = new Set();
   const live = debounce(async () => {
@@ -448,9 +492,13 @@ export async function formView(main, id) {
     for (const [f, m] of Object.entries(errs)) if (touched.has(f.split(".")[0]) || touched.has(f)) showError(f, m);
     byId("cron-desc").textContent = spec.schedule?.cron && !errs["schedule.cron"] ? describe(spec.schedule.cron) : "";
     if (spec.schedule?.cron && !errs["schedule.cron"] && !errs["schedule.timezone"]) {
-      const bad = await preview(spec.schedule);
+      // An existing task's jitter offset is known: preview its shifted times.
+      const shift = task && spec.jitter_s ? { jitter_s: spec.jitter_s, task_id: task.id } : {};
+      if (spec.exclude) shift.exclude = spec.exclude; // the preview marks the excluded runs
+      if (spec.exclude_cron) shift.exclude_cron = spec.exclude_cron;
+      const bad = await preview(spec.schedule, shift);
       // The preview names its own fields (cron, timezone): they are the schedule's.
-      if (bad && form.isConnected) showError(bad.field === "timezone" ? "schedule.timezone" : "schedule.cron", bad.message);
+      if (bad && form.isConnected) showError(/^exclude/.test(bad.field || "") ? bad.field : bad.field === "timezone" ? "schedule.timezone" : "schedule.cron", bad.message);
     }
   }, 200);
   form.addEventListener("input", (e) => {
@@ -491,7 +539,7 @@ export async function formView(main, id) {
     try {
       const r = task
         ? await api("PUT", `/api/v1/tasks/${task.id}`, spec, { "If-Match": `"${task.version}"` })
-        : await api("POST", "/api/v1/tasks", spec);
+        : await api("POST", "/api/v1/tasks", spec, { "Idempotency-Key": idemKey(spec) });
       location.hash = `#/tasks/${r.body.id}`;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

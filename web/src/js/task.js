@@ -1,10 +1,12 @@
-// A task's page: its spec and state, pause/resume/trigger/edit/delete, and its
-// run history, refreshed every few seconds and whenever the feed reports one
-// of its runs.
+// A task's page: its spec and state, pause/resume/trigger/edit/delete, a cron
+// task's backfill form (backfill.js), and its run history, refreshed every
+// few seconds and whenever the feed reports one of its runs.
 
 import { api, ApiError } from "./api.js";
 import { onEvent } from "./feed.js";
 import { absolute, confirmDialog, durationMs, el, pill, when } from "./util.js";
+import { execRows, lateFlag, sourceLink } from "./exec_fields.js";
+import { backfillForm } from "./backfill.js";
 
 const REFRESH_MS = 3000;
 
@@ -32,6 +34,7 @@ function actionText(a) {
     const headers = Object.entries(a.headers || {});
     return el("span", {}, el("code", {}, `${a.method || "POST"} ${a.url}`),
       headers.length ? el("div", { class: "muted" }, "headers: ", headers.map(([k, v]) => el("code", {}, `${k}: ${v} `))) : null,
+      a.signed ? el("div", { class: "muted", id: "signed" }, "signed (Standard Webhooks; the secret is write-only)") : null,
       a.body ? el("details", {}, el("summary", {}, `body (${a.body.length} characters)`), el("pre", {}, a.body)) : null);
   }
   if (a.type === "noop") return el("span", {}, "no-op ", el("span", { class: "muted" }, "(does nothing; measures the scheduler)"));
@@ -57,7 +60,7 @@ function windowText(t) {
 
 function countsText(r) {
   const extra = [["dispatched", r.dispatched], ["misfires skipped", r.misfires_skipped],
-    ["misfires coalesced", r.misfires_coalesced], ["skipped by overlap", r.overlap_skipped]];
+    ["misfires coalesced", r.misfires_coalesced], ["skipped by overlap", r.overlap_skipped], ["excluded", r.excluded]];
   return el("span", { "data-counts": "" }, `${r.succeeded} succeeded, ${r.failed} failed`,
     el("span", { class: "muted" }, extra.map(([k, v]) => ` · ${v ?? 0} ${k}`).join("")));
 }
@@ -70,25 +73,30 @@ function spec(t) {
     ["Overlap", OVERLAP[t.overlap] || t.overlap || "allow"],
     ["Misfire", `${MISFIRE[t.misfire] || t.misfire || MISFIRE.run_once}${t.misfire_threshold_s !== undefined ? `, later than ${secs(t.misfire_threshold_s)}` : ""}`],
     t.schedule?.cron ? ["Window", windowText(t) || "—"] : null,
+    t.jitter_s ? ["Jitter", el("span", { id: "jitter" }, `up to ${t.jitter_s} s after each cron time, at this task's fixed offset (the times shown are shifted)`)] : null,
+    t.exclude || t.exclude_cron ? ["Exclusions", el("span", { id: "exclusions" },
+      [...(t.exclude || []).map((r) => `${r.from} – ${r.to}`), ...(t.exclude_cron ? [`cron ${t.exclude_cron}`] : [])].join(", "),
+      " (skipped and counted)")] : null,
+    ...execRows(t),
     ["Labels", Object.keys(t.labels).length ? Object.entries(t.labels).map(([k, v]) => el("code", {}, `${k}=${v} `)) : "—"],
     ["Created", absolute(t.created_at)], ["Id", el("code", {}, t.id)], ["Version", String(t.version)],
   ].filter(Boolean);
   return el("dl", { class: "spec" }, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
-const KINDS = { now: "", schedule: "", manual: "run now", retry: "retry", redrive: "retried by hand" };
+const KINDS = { now: "", schedule: "", manual: "run now", retry: "retry", redrive: "retried by hand", chained: "chained" };
 
 function runRow(r) {
   const dur = r.finished_at ? Date.parse(r.finished_at) - Date.parse(r.started_at) : null;
   const kind = KINDS[r.kind] ?? r.kind;
   const result = r.http_status !== undefined ? `HTTP ${r.http_status}` : r.exit_code ?? "—";
   const output = r.output && r.output !== r.error ? r.output : "";
-  return el("tr", { dataset: { run: r.id, status: r.status, kind: r.kind, attempt: r.attempt } },
+  return el("tr", { dataset: { run: r.id, status: r.status, kind: r.kind, attempt: r.attempt, ...(r.late ? { late: "" } : {}) } },
     cell("Status", pill(r.status),
       r.dead ? el("span", {}, " ", el("a", { href: "#/dead", class: "pill s-dead", title: "The attempts are used up: see Dead letters" }, "dead")) : null),
     cell("Scheduled", absolute(r.scheduled_at)),
-    cell("Attempt", String(r.attempt), kind ? el("span", { class: "muted" }, ` (${kind})`) : null),
-    cell("Lateness", durationMs(r.lateness_ms)),
+    cell("Attempt", String(r.attempt), kind ? el("span", { class: "muted" }, ` (${kind})`) : null, sourceLink(r)),
+    cell("Lateness", durationMs(r.lateness_ms), r.late ? " " : null, lateFlag(r)),
     cell("Duration", durationMs(dur)),
     cell("Result", String(result)),
     cell("Output",
@@ -110,7 +118,8 @@ export async function taskView(main, id) {
   const msg = el("p", { class: "form-error", role: "alert" });
   const runs = el("tbody");
   const runsNote = el("p", { class: "muted", role: "status" });
-  main.append(head, msg, buttons, info,
+  const backfill = backfillForm(id, () => refresh());
+  main.append(head, msg, buttons, info, backfill.node,
     el("section", { class: "card", "aria-labelledby": "runs-title" }, el("h2", { id: "runs-title" }, "Run history"),
       el("table", { class: "cards", id: "runs" }, el("thead", {}, el("tr", {}, ["Status", "Scheduled", "Attempt", "Lateness", "Duration", "Result", "Output"].map((h) => el("th", { scope: "col" }, h)))), runs),
       runsNote));
@@ -152,6 +161,7 @@ export async function taskView(main, id) {
       task = t.body;
       head.textContent = task.name;
       info.replaceChildren(spec(task));
+      backfill.show(task);
       if (stateChanged) drawButtons();
       runs.replaceChildren(...r.body.items.map(runRow));
       runsNote.textContent = r.body.items.length ? `${r.body.items.length} most recent runs; refreshes by itself.` : "No runs yet; this refreshes by itself.";
@@ -159,6 +169,7 @@ export async function taskView(main, id) {
       if (e instanceof ApiError && e.status === 404) {
         gone = true;
         buttons.replaceChildren();
+        backfill.show(null);
         msg.textContent = "This task does not exist (it may have been deleted).";
       } else msg.textContent = e.message;
     }
