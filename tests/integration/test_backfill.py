@@ -73,7 +73,8 @@ class BackfillTest(DtsCase):
 
     def test_an_executor_killed_mid_backfill_loses_nothing_and_doubles_nothing(self):
         ledger = self.ledger_file()
-        flags = ["--concurrency", "2", "--recovery-timeout-ms", "2000"]
+        slots = 2
+        flags = ["--concurrency", str(slots), "--recovery-timeout-ms", "2000"]
         e1 = self.start("executor", *flags, name="e1")
         t = self.create({"name": "slow", "schedule": {"cron": "* * * * *"}, "action": ledger_action(ledger, 0.4)})
         self.assertEqual(self.backfill(t["id"], self.base, self.base + 12 * MIN)["queued"], 12)
@@ -85,12 +86,13 @@ class BackfillTest(DtsCase):
         starts, ends = read_ledger(ledger)
         occs = [s["occ"] for s in starts]
         self.assertEqual(sorted(set(occs)), sorted(f"{t['id']}:{self.base + i * MIN}" for i in range(12)))
-        # Only those in flight at the kill (at most the two slots) run again, as their next attempt
-        # (one killed before its action wrote its line shows only that next attempt).
+        # Only those in flight at the kill run again, as their next attempt (one killed before its
+        # action wrote its line shows only that next attempt): at most the actions running in the
+        # slots and as many more whose action was over but whose result was not yet recorded.
         runs = [s["run"] for s in starts]
         self.assertEqual(len(runs), len(set(runs)), "a run started twice")
         again = {s["occ"] for s in starts if s["attempt"] > 1}
-        self.assertLessEqual(len(again), 2, (killed_at, starts))
+        self.assertLessEqual(len(again), 2 * slots, (killed_at, starts))
         self.assertLessEqual(len(starts), 12 + len(again), (killed_at, starts))
         finished = {e["run"].rsplit(":", 1)[0] for e in ends}
         self.assertEqual(len(finished), 12)
