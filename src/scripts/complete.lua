@@ -8,7 +8,8 @@
 -- record the occurrence as dead, update the task's last run and counters,
 -- complete a one-time task, trim the run history when it is over the kept
 -- count (by count, and by age while at it; the scheduler's sweeper trims by
--- age too), and emit an event. A run record that is missing (trimmed or lost)
+-- age too; looked at once the task has counted half that many runs), and
+-- emit an event. A run record that is missing (trimmed or lost)
 -- is indexed again, so the retry and the completion still happen. Times,
 -- labels too, are Redis's (TIME).
 -- A final attempt of a task with chained tasks ("then", issue 16) adds one
@@ -61,7 +62,7 @@ local function complete_one(k, a)
   -- and (a chained run or its retry) the run that chained it.
   local chained = a.kind == 'chained' or a.kind == 'retry'
   local task = redis.call('HMGET', k.task, 'state', 'next', 'inflight', 'then',
-    chained and 'chained:' .. a.sched or 'state')
+    chained and 'chained:' .. a.sched or 'state', 'runs_succeeded', 'runs_failed', 'overlap_skipped')
   if not task[1] then return 1 end -- the task was deleted meanwhile
   if task[3] == a.id then
     redis.call('HDEL', k.task, 'inflight', 'inflight_at', 'inflight_run')
@@ -85,11 +86,16 @@ local function complete_one(k, a)
   if redis.call('HSET', k.runs, a.run_id, stamp .. record) == 1 then
     redis.call('ZADD', k.runidx, now, a.run_id) -- its record was gone
   end
-  redis.call('HINCRBY', k.task, a.status == 'succeeded' and 'runs_succeeded' or 'runs_failed', 1)
+  -- The counter is read above and written with the last run in one HSET (the
+  -- script is atomic, so this is the HINCRBY it replaces).
+  local succeeded, failed = tonumber(task[6]) or 0, tonumber(task[7]) or 0
+  local counter, count = 'runs_failed', failed + 1
+  if a.status == 'succeeded' then counter, count, succeeded = 'runs_succeeded', succeeded + 1, succeeded + 1
+  else failed = count end
   if task[2] == '' and task[1] == 'active' and not retrying then
-    redis.call('HSET', k.task, 'last_run', stamp .. a.last, 'state', 'completed', 'completed_at', now)
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, count, 'state', 'completed', 'completed_at', now)
   else
-    redis.call('HSET', k.task, 'last_run', stamp .. a.last)
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, count)
   end
   if not retrying then -- chain (issue 16): the run is final; queue its chained tasks
     if source then redis.call('HDEL', k.task, 'chained:' .. a.sched) end
@@ -100,7 +106,12 @@ local function complete_one(k, a)
       end
     end
   end
-  trim(k)
+  -- The history holds the records of the runs counted (finished or skipped)
+  -- and of those still running. While the counted ones are under half the
+  -- kept count it cannot need trimming unless one task has that many runs at
+  -- once (then a later completion trims it), so the common task with a few
+  -- runs costs no ZCARD here.
+  if 2 * (succeeded + failed + (tonumber(task[8]) or 0)) >= kept then trim(k) end
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'run.finished', 'task', a.task,
     'run', a.run_id, 'status', a.status, 'at', now)
   return 1
