@@ -7,7 +7,9 @@
  * keeper's claims reserve slots the same way, under the lock, so their sum
  * never exceeds --concurrency); the entries of one read are started together,
  * one start script per shard, by the thread that read them. --concurrency
- * worker threads each take one started job at a time and run its action; one
+ * worker threads each take one started job at a time and run its action (an
+ * in-process action, noop, is run by the thread that started it: the handoff
+ * would cost more than the action); one
  * completer thread records the results, a script call per shard for every
  * batch (64 results or 1 ms), the shards' calls pipelined. A slot is free
  * once its action is over: the result waiting for the completer (its entry

@@ -7,6 +7,7 @@
 #include "executor_private.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 void jobs_add(Job **jobs, int n, int reserved)
 {
@@ -18,7 +19,12 @@ void jobs_add(Job **jobs, int n, int reserved)
         *tail = jobs[i];
         tail = &jobs[i]->next;
         ex.held++;
-        pthread_cond_signal(&ex.work); /* one worker per job: no herd */
+        if (jobs[i]->inline_run) {
+            jobs[i]->state = JOB_RUNNING;
+            metrics_set("dts_runs_in_flight", NULL, ++ex.running);
+        } else {
+            pthread_cond_signal(&ex.work); /* one worker per job: no herd */
+        }
     }
     ex.reserved -= reserved;
     if (reserved > n)

@@ -31,6 +31,7 @@ typedef struct Job {
     atomic_int pgid;        /* the action's process group while it may be signalled */
     atomic_int interrupted; /* set by the drain: an unfinished run is handed back */
     int slot_free;          /* completing, and its slot given to new entries (room_locked) */
+    int inline_run;         /* set at its start: an in-process action, run by the thread that started it */
     /* while running */
     json_t *spec;
     int attempt;
@@ -72,8 +73,9 @@ extern Exec ex;
 
 /* executor_jobs.c */
 
-/* Adds the N started jobs JOBS to the held list, queued for a worker, and
- * gives back the RESERVED slots they were fetched into. Takes the lock. */
+/* Adds the N started jobs JOBS to the held list, queued for a worker (or,
+ * inline_run, taken already: the caller runs them), and gives back the
+ * RESERVED slots they were fetched into. Takes the lock. */
 void jobs_add(Job **jobs, int n, int reserved);
 /* Unlinks and frees J. Called with the lock held. */
 void job_drop_locked(Job *j);

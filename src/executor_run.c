@@ -160,6 +160,8 @@ static int start_shard(Store *st, const ReadyEntry *e, int n, Job **jobs)
         j->attempt = rs[i].attempt;
         j->started_ms = rs[i].started_ms;
         j->slo_ms = rs[i].slo_ms;
+        const ActionKind *kind = action_kind_of(json_object_get(j->spec, "action"));
+        j->inline_run = kind != NULL && kind->runner == ACTION_RUN_NOOP;
         occurrence_run_id(j->run_id, sizeof j->run_id, e[i].task, e[i].sched_ms, j->attempt);
         jobs[queued++] = j;
     }
@@ -167,6 +169,8 @@ static int start_shard(Store *st, const ReadyEntry *e, int n, Job **jobs)
         queued += start_shard(st, slotted, again, jobs + queued);
     return queued;
 }
+
+static void run_taken(Job *j);
 
 int exec_start_entries(Store *st, const ReadyEntry *e, int n, int reserved)
 {
@@ -183,7 +187,19 @@ int exec_start_entries(Store *st, const ReadyEntry *e, int n, int reserved)
     }
     if (nb > 0)
         queued += start_shard(st, batch, nb, jobs + queued);
+    /* An in-process action costs less than the handoff to a worker thread
+     * (a wake-up and a lock each way): this thread runs it, now. Taken
+     * before jobs_add, after which the others may be run and freed. */
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers; its element is a pointer */
+    Job **mine = xcalloc((size_t)queued + 1, sizeof *mine);
+    int nmine = 0;
+    for (int i = 0; i < queued; i++)
+        if (jobs[i]->inline_run)
+            mine[nmine++] = jobs[i];
     jobs_add(jobs, queued, reserved);
+    for (int i = 0; i < nmine; i++)
+        run_taken(mine[i]);
+    free(mine);
     free(jobs);
     return queued;
 }
@@ -228,6 +244,18 @@ static int work(Job *j)
     return queued;
 }
 
+/* Runs J, taken (JOB_RUNNING, counted in ex.running), and drops it unless
+ * the webhook engine or the completer took it. */
+static void run_taken(Job *j)
+{
+    int handed_off = work(j);
+    pthread_mutex_lock(&ex.lock);
+    ex.running--;
+    if (!handed_off)
+        job_drop_locked(j);
+    pthread_mutex_unlock(&ex.lock);
+}
+
 void *exec_worker_cb(void *arg)
 {
     pthread_mutex_lock(&ex.lock);
@@ -242,14 +270,10 @@ void *exec_worker_cb(void *arg)
             continue;
         }
         j->state = JOB_RUNNING;
-        ex.running++;
-        metrics_set("dts_runs_in_flight", NULL, ex.running);
+        metrics_set("dts_runs_in_flight", NULL, ++ex.running);
         pthread_mutex_unlock(&ex.lock);
-        int handed_off = work(j);
+        run_taken(j);
         pthread_mutex_lock(&ex.lock);
-        ex.running--;
-        if (!handed_off)
-            job_drop_locked(j);
     }
     pthread_mutex_unlock(&ex.lock);
     service_store_release();
