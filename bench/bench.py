@@ -116,7 +116,7 @@ class Redis:
     password (AUTH is once per connection: it costs nothing per command)."""
 
     CONFIG = ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes",
-              "--hash-max-listpack-value", "1024"]
+              "--hash-max-listpack-value", "1024", "--stream-node-max-entries", "16"]
 
     def __init__(self):
         self.port = free_port()

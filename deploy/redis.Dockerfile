@@ -16,5 +16,5 @@ USER redis
 WORKDIR /data
 EXPOSE 6379
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/bin/sh", "-c", "[ -n \"$REDISCLI_AUTH\" ] || { echo 'set REDISCLI_AUTH (the password)' >&2; exit 2; }; printf 'requirepass %s\\n' \"$REDISCLI_AUTH\" | exec redis-server - --dir /data --appendonly yes --appendfsync everysec --save '' \"$@\"", "redis"]
+ENTRYPOINT ["/bin/sh", "-c", "[ -n \"$REDISCLI_AUTH\" ] || { echo 'set REDISCLI_AUTH (the password)' >&2; exit 2; }; printf 'requirepass %s\\n' \"$REDISCLI_AUTH\" | exec redis-server - --dir /data --appendonly yes --appendfsync everysec --save '' --hash-max-listpack-value 1024 --stream-node-max-entries 16 \"$@\"", "redis"]
 CMD ["--port", "6379"]

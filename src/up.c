@@ -290,7 +290,9 @@ int up_main(int argc, char **argv)
                              rdir, "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
                              "--daemonize", "no", "--protected-mode", "yes",
                              /* task hashes carry their spec (JSON, >64 B): keep them compact */
-                             "--hash-max-listpack-value", "1024", NULL);
+                             "--hash-max-listpack-value", "1024",
+                             /* XDEL of a finished run seeks through its stream node: keep nodes short */
+                             "--stream-node-max-entries", "16", NULL);
     if (child_start(redis, logdir) != 0 || wait_port((int)redis_port, 10000) != 0) {
         fprintf(stderr, "dts up: redis-server did not start; see %s/redis.log\n", logdir);
         children_stop(0, nchildren, 2000);
