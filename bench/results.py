@@ -114,7 +114,8 @@ def render(F):
       " engineers' builds and tests: the background load of every window is in the tables; the ABBA ratios are"
       " the figures to trust, the absolute ones are noisy")
     w(f"- Redis {redis_v}, a fresh redis-server for each system in each round, loopback, with the config `dts up`"
-      " ships (appendonly yes, appendfsync everysec, save '', hash-max-listpack-value 1024; no password)")
+      " ships (appendonly yes, appendfsync everysec, save '', hash-max-listpack-value 1024,"
+      " stream-node-max-entries 16; no password)")
     w(f"- node {node_v}, BullMQ {bull_v}, ioredis {ioredis_v}")
     w(f"- both systems: {K['procs']} worker processes × concurrency {K['conc']} (dts: {K['procs']} executors and"
       " one scheduler; BullMQ's workers promote delayed jobs themselves), no-op actions, the same payload"
