@@ -168,6 +168,12 @@ class RedisWaitTest(SentinelCase):
             return r.read().decode()
 
 
+def repl_offset(node):
+    """The replication offset NODE has reached (a primary's: written; a replica's: applied)."""
+    info = node.cmd("INFO", "replication")
+    return int(info.split("master_repl_offset:")[1].split()[0])
+
+
 class ReplicationLagMixin:
     """The window --redis-wait closes: writes the replica has not received
     when the primary dies are lost by the failover. The replica is stopped
@@ -180,6 +186,11 @@ class ReplicationLagMixin:
         self.start_api()
         before = [self.create({"name": f"b{i}", "action": {"type": "noop"}})["id"] for i in range(5)]
         replica = self.sentinel.replica
+        # Replication is asynchronous: the replica must hold these before it is stopped (under a
+        # loaded machine it may not have read them yet, and the cut link would drop them).
+        made = repl_offset(self.sentinel.primary)
+        wait_for(lambda: repl_offset(replica) >= made, timeout=20, interval=0.05,
+                 what="the replica to have the writes made before the window")
         replica.proc.send_signal(signal.SIGSTOP)
         self.addCleanup(lambda: replica.proc.poll() is None and replica.proc.send_signal(signal.SIGCONT))
         old = self.sentinel.primary
