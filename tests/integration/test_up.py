@@ -8,7 +8,7 @@ import tempfile
 import shutil
 import unittest
 
-from dtstest import DTS, Http, api_up, free_port, wait_for
+from dtstest import DTS, Http, api_up, free_port, redis_cmd, wait_for
 
 
 def free_run(n):
@@ -96,14 +96,8 @@ class UpTest(unittest.TestCase):
             s.sendall(b"*1\r\n$4\r\nPING\r\n")
             self.assertTrue(s.recv(200).startswith(b"-NOAUTH"), "the embedded Redis answers without a password")
         # The settings docs/operations.md gives, shipped: compact task hashes, short stream nodes.
-        with socket.create_connection(("127.0.0.1", redis_port), timeout=5) as s:
-            f = s.makefile("rb")
-            s.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(password), password.encode()))
-            self.assertEqual(f.readline(), b"+OK\r\n")
-            for name, want in (("hash-max-listpack-value", b"1024"), ("stream-node-max-entries", b"16")):
-                s.sendall(b"*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(name), name.encode()))
-                got = [f.readline() for _ in range(5)]  # *2, $len, name, $len, value
-                self.assertEqual(got[4].strip(), want, (name, got))
+        for name, want in (("hash-max-listpack-value", "1024"), ("stream-node-max-entries", "16")):
+            self.assertEqual(redis_cmd(redis_port, "CONFIG", "GET", name, password=password), [name, want])
         kids = subprocess.run(["pgrep", "-P", str(up_pid)], capture_output=True, text=True).stdout.split()
         self.assertGreaterEqual(len(kids), 6)
         for pid in kids:

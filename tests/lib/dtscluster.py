@@ -33,20 +33,8 @@ class Node(Redis):
         self.start()
 
     def cmd(self, *args):
-        if not self.password:
-            return super().cmd(*args)
-        import socket
-        from dtstest import _read_reply
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            f = s.makefile("rb")
-            for command in (("AUTH", self.password), args):
-                out = b"*%d\r\n" % len(command)
-                for a in command:
-                    a = str(a).encode()
-                    out += b"$%d\r\n%s\r\n" % (len(a), a)
-                s.sendall(out)
-                reply = _read_reply(f)
-            return reply
+        from dtstest import redis_cmd
+        return redis_cmd(self.port, *args, password=self.password)
 
     def kill9(self):
         self.proc.kill()

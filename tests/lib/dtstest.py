@@ -124,18 +124,28 @@ class Redis:
             raise
 
     def cmd(self, *args):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            out = b"*%d\r\n" % len(args)
-            for a in args:
-                a = str(a).encode()
-                out += b"$%d\r\n%s\r\n" % (len(a), a)
-            s.sendall(out)
-            return _read_reply(s.makefile("rb"))
+        return redis_cmd(self.port, *args)
 
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+def redis_cmd(port, *args, password=None):
+    """ARGS as one command on a fresh connection to 127.0.0.1:PORT (after AUTH
+    PASSWORD, if given); its reply, or RuntimeError for an error reply."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        f = s.makefile("rb")
+        reply = None
+        for command in ([("AUTH", password)] if password else []) + [args]:
+            out = b"*%d\r\n" % len(command)
+            for a in command:
+                a = str(a).encode()
+                out += b"$%d\r\n%s\r\n" % (len(a), a)
+            s.sendall(out)
+            reply = _read_reply(f)
+        return reply
 
 
 def _read_reply(f):
