@@ -29,9 +29,11 @@
 -- Returns, per run, 1 if recorded, 0 if the entry was no longer ours.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- include: int.lua
+local now_s = int(now)
 local group, consumer = ARGV[1], ARGV[2]
 local kept, max_age = tonumber(ARGV[3]), tonumber(ARGV[5])
-local stamp = '{"finished_ms":' .. now .. ','
+local stamp = '{"finished_ms":' .. now_s .. ','
 -- include: fences.lua
 local owned = fences(KEYS[1], group, consumer, ARGV[6], ARGV[7], (#ARGV - 7) / 16 + 256)
 
@@ -79,12 +81,12 @@ local function complete_one(k, a)
   if a.dead == '1' then
     local why = a.error ~= '' and a.error or ('exit code ' .. a.exit_code)
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', 10000, '*', 'task', a.task, 'occurrence', a.occ,
-      'sched', a.sched, 'attempts', a.attempt, 'error', why, 'at', now)
+      'sched', a.sched, 'attempts', a.attempt, 'error', why, 'at', now_s)
   end
   local record, source = a.record, chained and task[5]
   if source then record = '"source_run":' .. cjson.encode(source) .. ',' .. record end
   if redis.call('HSET', k.runs, a.run_id, stamp .. record) == 1 then
-    redis.call('ZADD', k.runidx, now, a.run_id) -- its record was gone
+    redis.call('ZADD', k.runidx, now_s, a.run_id) -- its record was gone
   end
   -- The counter is read above and written with the last run in one HSET (the
   -- script is atomic, so this is the HINCRBY it replaces).
@@ -93,9 +95,9 @@ local function complete_one(k, a)
   if a.status == 'succeeded' then counter, count, succeeded = 'runs_succeeded', succeeded + 1, succeeded + 1
   else failed = count end
   if task[2] == '' and task[1] == 'active' and not retrying then
-    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, count, 'state', 'completed', 'completed_at', now)
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, int(count), 'state', 'completed', 'completed_at', now_s)
   else
-    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, count)
+    redis.call('HSET', k.task, 'last_run', stamp .. a.last, counter, int(count))
   end
   if not retrying then -- chain (issue 16): the run is final; queue its chained tasks
     if source then redis.call('HDEL', k.task, 'chained:' .. a.sched) end
@@ -113,7 +115,7 @@ local function complete_one(k, a)
   -- runs costs no ZCARD here.
   if 2 * (succeeded + failed + (tonumber(task[8]) or 0)) >= kept then trim(k) end
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'type', 'run.finished', 'task', a.task,
-    'run', a.run_id, 'status', a.status, 'at', now)
+    'run', a.run_id, 'status', a.status, 'at', now_s)
   return 1
 end
 

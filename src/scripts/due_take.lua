@@ -25,6 +25,7 @@ local t = redis.call('TIME')
 local now_ms = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) -- exact, as text
 local now = tonumber(now_ms)
 local prefix, tokens = ARGV[2], ARGV[4]
+-- include: int.lua
 local due = redis.call('ZRANGE', KEYS[1], '-inf', now_ms, 'BYSCORE', 'LIMIT', 0, ARGV[1], 'WITHSCORES')
 local out, done, lates = {0, #due / 2, '', '', now_ms}, {}, {}
 -- What decides whether a member is plain (the fewer fields read, the
@@ -59,12 +60,12 @@ for i = 1, #due, 2 do
     if not q[1] then
       -- f stays {}: every field ''
     elseif q[1] == 'at' and q[2] == 'active' and not (q[3] == 'skip' and late(score, q[4])) then
-      redis.call('XADD', KEYS[2], '*', 'task', member, 'sched', score, 'attempt', 1, 'kind', 'schedule')
+      redis.call('XADD', KEYS[2], '*', 'task', member, 'sched', score, 'attempt', '1', 'kind', 'schedule')
       -- last_sched: triggers read it never to share an occurrence's identity.
       -- The count is read above, so one HSET does what HINCRBY + HSET did.
-      redis.call('HSET', task, 'next', '', 'last_sched', score, 'dispatched', (tonumber(q[5]) or 0) + 1)
+      redis.call('HSET', task, 'next', '', 'last_sched', score, 'dispatched', int((tonumber(q[5]) or 0) + 1))
       done[#done + 1] = member
-      lates[#lates + 1] = now - tonumber(score)
+      lates[#lates + 1] = int(now - tonumber(score))
       left = false
     else
       f = redis.call('HMGET', task, unpack(fields))

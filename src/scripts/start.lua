@@ -36,6 +36,8 @@
 -- the task by occurrence: 'chained:<sched>').
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- include: int.lua
+local now_s = int(now)
 local group, consumer = ARGV[1], ARGV[2]
 local max_deliveries, stale_ms = tonumber(ARGV[3]), tonumber(ARGV[5])
 -- include: fences.lua
@@ -64,7 +66,7 @@ end
 local function complete_if_done(k)
   local s = redis.call('HMGET', k.task, 'state', 'next')
   if s[1] == 'active' and s[2] == '' then
-    redis.call('HSET', k.task, 'state', 'completed', 'completed_at', now)
+    redis.call('HSET', k.task, 'state', 'completed', 'completed_at', now_s)
   end
 end
 
@@ -85,7 +87,7 @@ local function overlap(k, a, policy)
     redis.call('XDEL', KEYS[1], cur[1])
     close_run(k, cur[3], 'replaced by a newer occurrence (overlap: replace)')
   end
-  redis.call('HSET', k.task, 'inflight', a.id, 'inflight_at', now, 'inflight_run', a.run_id)
+  redis.call('HSET', k.task, 'inflight', a.id, 'inflight_at', now_s, 'inflight_run', a.run_id)
   return 'run'
 end
 
@@ -116,7 +118,7 @@ local function start_one(k, a)
     drop_entry(a.id)
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'task', a.task, 'occurrence', a.occ,
       'sched', a.sched, 'kind', a.kind, 'attempts', a.attempt - 1,
-      'error', 'delivered ' .. deliveries .. ' times without completing; dead-lettered', 'at', now)
+      'error', 'delivered ' .. deliveries .. ' times without completing; dead-lettered', 'at', now_s)
     complete_if_done(k)
     return {'dead', a.attempt, false, deliveries}
   end
@@ -136,7 +138,7 @@ local function start_one(k, a)
   if chained and task[7] then -- chain (issue 16): the run that chained this one
     extra = extra .. '"source_run":' .. cjson.encode(task[7]) .. ','
   end
-  local record = '{"started_ms":' .. now .. ',"lateness_ms":' .. lateness .. ',' .. extra .. a.record
+  local record = '{"started_ms":' .. now_s .. ',"lateness_ms":' .. int(lateness) .. ',' .. extra .. a.record
   if verdict == 'skipped' then
     local run = cjson.decode(record)
     run.status = 'skipped'
@@ -145,9 +147,9 @@ local function start_one(k, a)
     record = cjson.encode(run)
   end
   redis.call('HSET', k.runs, a.run_id, record)
-  redis.call('ZADD', k.runidx, now, a.run_id)
+  redis.call('ZADD', k.runidx, now_s, a.run_id)
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'type', 'run.started', 'task', a.task,
-    'run', a.run_id, 'at', now)
+    'run', a.run_id, 'at', now_s)
   if verdict ~= 'run' then spec = false end
   return {verdict, a.attempt, spec, deliveries, now, slo, late}
 end
