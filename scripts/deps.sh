@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 PKGS="build-essential cmake pkg-config redis-server libhiredis-dev libmicrohttpd-dev
-libjansson-dev libcurl4-openssl-dev libssl-dev libyaml-dev libcriterion-dev python3 python3-croniter
+libjansson-dev libcurl4-openssl-dev libssl-dev libyaml-dev libjemalloc-dev libcriterion-dev python3 python3-croniter
 python3-tz python3-jsonschema python3-yaml curl clang libclang-rt-14-dev chromium prometheus"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 # `deps.sh bench`: what make bench needs on top (plots, HTTP load, redis-benchmark).

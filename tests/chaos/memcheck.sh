@@ -8,7 +8,9 @@ dir=${DTS_MEMCHECK_DIR:-/tmp/dts-memcheck}
 mkdir -p "$dir"
 case "$1" in
 api|executor)
-    exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
+    # dts links jemalloc (CMakeLists.txt): memcheck must replace its malloc too.
+    exec valgrind --tool=memcheck --soname-synonyms=somalloc=libjemalloc.so.2 \
+        --leak-check=full --show-leak-kinds=definite,indirect \
         --errors-for-leak-kinds=definite --track-origins=yes --trace-children=no --child-silent-after-fork=yes \
         --num-callers=30 --log-file="$dir/$1.%p.log" "$bin" "$@" ;;
 *)
