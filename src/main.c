@@ -13,6 +13,14 @@
 #include "up.h"
 #include "web.h"
 
+/* jemalloc's options, which it reads from this symbol at start (CMakeLists.txt
+ * links it; other builds never read it): blocks of 128 KiB and more (big
+ * specs, pages of them) go back to the system when freed, as glibc's mmap
+ * threshold has them do, instead of staying resident for seconds as dirty
+ * pages. The run path's allocations are all smaller. */
+extern const char *malloc_conf;
+const char *malloc_conf = "oversize_threshold:131072";
+
 typedef struct Role {
     const char *name;
     int (*main)(int argc, char **argv);
