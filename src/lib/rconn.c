@@ -379,10 +379,47 @@ static int append_formatted(RConn *rc, char *cmd, long long len)
     return rv;
 }
 
+/* Writes N in decimal at P; returns the end. */
+static char *put_decimal(char *p, size_t n)
+{
+    char rev[24];
+    int k = 0;
+    do
+        rev[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    while (k > 0)
+        *p++ = rev[--k];
+    return p;
+}
+
+/* Without hiredis's sprintf per argument: the executor formats some thirty
+ * arguments a run, and that printf was a tenth of its CPU. */
+long long rconn_format_argv(char **cmd, int argc, const char **argv, const size_t *lens)
+{
+    size_t total = 1 + 20 + 2;
+    for (int i = 0; i < argc; i++)
+        total += 1 + 20 + 2 + (lens ? lens[i] : strlen(argv[i])) + 2;
+    char *p = *cmd = xmalloc(total + 1);
+    *p++ = '*';
+    p = put_decimal(p, (size_t)argc);
+    *p++ = '\r', *p++ = '\n';
+    for (int i = 0; i < argc; i++) {
+        size_t len = lens ? lens[i] : strlen(argv[i]);
+        *p++ = '$';
+        p = put_decimal(p, len);
+        *p++ = '\r', *p++ = '\n';
+        memcpy(p, argv[i], len);
+        p += len;
+        *p++ = '\r', *p++ = '\n';
+    }
+    *p = '\0';
+    return (long long)(p - *cmd);
+}
+
 redisReply *rconn_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
 {
     char *cmd = NULL;
-    long long len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    long long len = rconn_format_argv(&cmd, argc, argv, lens);
     return send_formatted(rc, cmd, len);
 }
 
@@ -399,7 +436,7 @@ redisReply *rconn_cmd(RConn *rc, const char *fmt, ...)
 int rconn_append_argv(RConn *rc, int argc, const char **argv, const size_t *lens)
 {
     char *cmd = NULL;
-    long long len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    long long len = rconn_format_argv(&cmd, argc, argv, lens);
     return append_formatted(rc, cmd, len);
 }
 

@@ -46,6 +46,11 @@ int rconn_ensure(RConn *rc);
  * Redis is returned as a reply of type REDIS_REPLY_ERROR, not as NULL. */
 redisReply *rconn_argv(RConn *rc, int argc, const char **argv, const size_t *lens);
 
+/* The RESP array of bulk strings that hiredis's redisFormatCommandArgv
+ * writes, byte for byte, into *CMD (freed with redisFreeCommand); as there,
+ * LENS NULL means every argument is a C string. Returns the length. */
+long long rconn_format_argv(char **cmd, int argc, const char **argv, const size_t *lens);
+
 /* Like rconn_argv with a printf-style format (hiredis's redisCommand). */
 redisReply *rconn_cmd(RConn *rc, const char *fmt, ...);
 

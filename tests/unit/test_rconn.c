@@ -1,4 +1,4 @@
-/* Unit tests of rconn's URL forms (parsing only: nothing connects). */
+/* Unit tests of rconn's URL forms and command formatting (nothing connects). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -43,4 +43,28 @@ Test(rconn, refuses_bad_cluster_and_sentinel_urls)
         cr_assert_null(rc, "%s was accepted", bad[i]);
         cr_assert(strncmp(err, "redis URL", 9) == 0, "%s: %s", bad[i], err);
     }
+}
+
+Test(rconn, formats_commands_as_hiredis_does)
+{
+    static char big[70000];
+    memset(big, 'v', sizeof big);
+    const char *argv[] = {"EVALSHA", "", "a\r\nb\0c", big, "12345678901"};
+    const size_t lens[] = {7, 0, 7, sizeof big, 11};
+    for (int argc = 0; argc <= 5; argc++) {
+        char *ours = NULL, *theirs = NULL;
+        long long n = rconn_format_argv(&ours, argc, argv, lens);
+        long long m = redisFormatCommandArgv(&theirs, argc, argv, lens);
+        cr_assert_eq(n, m, "%d arguments: %lld bytes, hiredis %lld", argc, n, m);
+        cr_assert(memcmp(ours, theirs, (size_t)n) == 0, "%d arguments differ", argc);
+        redisFreeCommand(ours);
+        redisFreeCommand(theirs);
+    }
+    const char *plain[] = {"XREAD", "COUNT", "", "dts:{12}:outbox"};
+    char *ours = NULL, *theirs = NULL;
+    long long n = rconn_format_argv(&ours, 4, plain, NULL);
+    cr_assert_eq(n, redisFormatCommandArgv(&theirs, 4, plain, NULL));
+    cr_assert(memcmp(ours, theirs, (size_t)n) == 0, "C strings (no lengths) differ");
+    redisFreeCommand(ours);
+    redisFreeCommand(theirs);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of key names and shard computation (pure parts of the store). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "store.h"
 
@@ -11,6 +12,20 @@ Test(store_keys, keys_carry_the_shard_hash_tag)
     cr_assert_str_eq(k, "dts:{3}:due");
     store_key(k, sizeof k, "p", 15, "task", "abc");
     cr_assert_str_eq(k, "p:{15}:task:abc");
+}
+
+Test(store_keys, keys_are_what_snprintf_would_write_even_truncated)
+{
+    const int shards[] = {0, 7, 12, 255, -3};
+    for (size_t s = 0; s < sizeof shards / sizeof *shards; s++)
+        for (size_t len = 1; len <= 24; len++) {
+            char got[32], want[32];
+            memset(got, 'x', sizeof got);
+            store_key(got, len, "dts", shards[s], "runs", "0123abc");
+            snprintf(want, len, "dts:{%d}:runs:0123abc", shards[s]);
+            cr_assert_str_eq(got, want, "shard %d, %zu bytes", shards[s], len);
+            cr_assert_eq(got[len], 'x', "wrote past %zu bytes", len);
+        }
 }
 
 Test(store_keys, fnv1a_matches_known_values)
