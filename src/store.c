@@ -68,11 +68,9 @@ int store_shard_of(const char *id, int shards)
  * the new end. */
 static size_t key_put(char *buf, size_t len, size_t at, const char *s)
 {
-    size_t n = strlen(s);
-    if (n > len - 1 - at)
-        n = len - 1 - at;
-    memcpy(buf + at, s, n);
-    return at + n;
+    while (*s != '\0' && at + 1 < len)
+        buf[at++] = *s++;
+    return at;
 }
 
 /* Copies rather than snprintf: a run builds several keys, and format parsing
