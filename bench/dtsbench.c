@@ -501,7 +501,7 @@ static int cmd_watch(int argc, char **argv)
 
 /* ---- lateness ---- */
 
-#define FOLLOW_COUNT "5000" /* entries per stream per read */
+#define FOLLOW_COUNT 5000 /* entries per stream per read */
 
 static int cmp_ll(const void *a, const void *b)
 {
@@ -578,13 +578,15 @@ static int cmd_lateness(int argc, char **argv)
     long cap = expect + 1024, ns = 0;
     long long *start = xcalloc((size_t)cap, sizeof *start);
     double t0 = mono_s();
+    char count[16];
+    snprintf(count, sizeof count, "%d", FOLLOW_COUNT);
     const char *av[4 + 2 * 64];
     size_t al[sizeof av / sizeof *av];
     while (ns < expect && mono_s() - t0 < timeout) {
         int n = 0, full = 0;
         av[n++] = "XREAD";
         av[n++] = "COUNT";
-        av[n++] = FOLLOW_COUNT;
+        av[n++] = count;
         av[n++] = "STREAMS";
         for (int i = 0; i < nk; i++)
             av[n++] = keys[i];
@@ -599,7 +601,7 @@ static int cmd_lateness(int argc, char **argv)
             int k = 0;
             while (k < nk && strcmp(keys[k], st->element[0]->str) != 0)
                 k++;
-            full |= st->element[1]->elements >= (size_t)atoi(FOLLOW_COUNT);
+            full |= st->element[1]->elements >= FOLLOW_COUNT;
             for (size_t e = 0; e < st->element[1]->elements; e++) {
                 redisReply *ent = st->element[1]->element[e];
                 snprintf(ids[k], sizeof ids[k], "%s", ent->element[0]->str);

@@ -77,19 +77,10 @@ static size_t key_put(char *buf, size_t len, size_t at, const char *s)
  * was a few per cent of an executor's CPU. The result is snprintf's. */
 void store_key(char *buf, size_t len, const char *prefix, int shard, const char *name, const char *id)
 {
-    char tag[24], rev[16];
-    unsigned u = shard < 0 ? 0u - (unsigned)shard : (unsigned)shard;
-    int n = 0, t = 0;
+    char tag[24] = "-";
     if (len == 0)
         return;
-    do
-        rev[n++] = (char)('0' + u % 10);
-    while ((u /= 10) != 0);
-    if (shard < 0)
-        tag[t++] = '-';
-    while (n > 0)
-        tag[t++] = rev[--n];
-    tag[t] = '\0';
+    *num_put(tag + (shard < 0), shard < 0 ? 0u - (unsigned)shard : (unsigned)shard) = '\0';
     size_t at = key_put(buf, len, 0, prefix);
     at = key_put(buf, len, at, ":{");
     at = key_put(buf, len, at, tag);

@@ -1,4 +1,4 @@
-/* num: decimal integers from text, with the end and range checks atoi and sscanf lack. */
+/* num: decimal integers from text, with the end and range checks atoi and sscanf lack, and to text. */
 #include "num.h"
 
 #include <errno.h>
@@ -27,4 +27,16 @@ int num_parse(const char *s, long long min, long long max, long long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+char *num_put(char *p, unsigned long long n)
+{
+    char rev[20];
+    int k = 0;
+    do
+        rev[k++] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    while (k > 0)
+        *p++ = rev[--k];
+    return p;
 }

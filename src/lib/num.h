@@ -12,4 +12,9 @@ int num_prefix(const char *s, long long min, long long max, long long *out, cons
 /* As num_prefix, but the number must be all of S. Returns 0 or -1. */
 int num_parse(const char *s, long long min, long long max, long long *out);
 
+/* Writes N in decimal at P, without a terminator (at most 20 characters),
+ * and returns the end: what "%llu" writes, without printf's cost on hot paths
+ * (command and key building). */
+char *num_put(char *p, unsigned long long n);
+
 #endif

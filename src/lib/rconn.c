@@ -379,19 +379,6 @@ static int append_formatted(RConn *rc, char *cmd, long long len)
     return rv;
 }
 
-/* Writes N in decimal at P; returns the end. */
-static char *put_decimal(char *p, size_t n)
-{
-    char rev[24];
-    int k = 0;
-    do
-        rev[k++] = (char)('0' + n % 10);
-    while ((n /= 10) != 0);
-    while (k > 0)
-        *p++ = rev[--k];
-    return p;
-}
-
 /* Without hiredis's sprintf per argument: the executor formats some thirty
  * arguments a run, and that printf was a tenth of its CPU. */
 long long rconn_format_argv(char **cmd, int argc, const char **argv, const size_t *lens)
@@ -401,12 +388,12 @@ long long rconn_format_argv(char **cmd, int argc, const char **argv, const size_
         total += 1 + 20 + 2 + (lens ? lens[i] : strlen(argv[i])) + 2;
     char *p = *cmd = xmalloc(total + 1);
     *p++ = '*';
-    p = put_decimal(p, (size_t)argc);
+    p = num_put(p, (unsigned long long)argc);
     *p++ = '\r', *p++ = '\n';
     for (int i = 0; i < argc; i++) {
         size_t len = lens ? lens[i] : strlen(argv[i]);
         *p++ = '$';
-        p = put_decimal(p, len);
+        p = num_put(p, len);
         *p++ = '\r', *p++ = '\n';
         memcpy(p, argv[i], len);
         p += len;

@@ -1,6 +1,8 @@
-/* Unit tests for num: whole-string and prefix decimal parsing with range checks. */
+/* Unit tests for num: whole-string and prefix decimal parsing with range checks, and writing. */
 #include <criterion/criterion.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "num.h"
 
@@ -34,4 +36,18 @@ Test(num, prefix_stops_after_the_digits)
     cr_assert_str_eq(end, "-3.2");
     cr_assert_eq(num_prefix("-x", 0, 10, &v, &end), -1);
     cr_assert_str_eq(end, "-3.2");
+}
+
+Test(num, put_writes_what_llu_writes)
+{
+    const unsigned long long vals[] = {0, 7, 10, 99, 100, 1796238092000ULL, ULLONG_MAX};
+    for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+        char got[32], want[32];
+        memset(got, 'x', sizeof got);
+        char *end = num_put(got, vals[i]);
+        int n = snprintf(want, sizeof want, "%llu", vals[i]);
+        cr_assert_eq(end - got, n, "%llu: %td characters", vals[i], end - got);
+        cr_assert(memcmp(got, want, (size_t)n) == 0, "%llu written wrong", vals[i]);
+        cr_assert_eq(got[n], 'x', "%llu: wrote a terminator", vals[i]);
+    }
 }
